@@ -1,0 +1,59 @@
+/// A `heart-beat` header value and the rule that turns two of them into intervals.
+///
+/// Each side says how often it can send (`outgoing`) and how often it wants to
+/// receive (`incoming`), in milliseconds, 0 meaning never. The specification's rule:
+/// a side sends every `max(local.outgoing, remote.incoming)` ms unless either is 0,
+/// and expects to receive every `max(remote.outgoing, local.incoming)` ms unless either
+/// is 0.
+///
+/// ```swift
+/// let client = STOMPHeartBeat(outgoing: 10_000, incoming: 10_000)
+/// let server = STOMPHeartBeat(headerValue: "5000,20000")!
+/// let intervals = STOMPHeartBeat.negotiate(local: client, remote: server)
+/// // intervals.send == 20_000, intervals.receive == 10_000
+/// ```
+public struct STOMPHeartBeat: Sendable, Hashable, CustomStringConvertible {
+    /// Milliseconds between beats this side can send; 0 for none.
+    public var outgoing: Int
+    /// Milliseconds between beats this side wants to receive; 0 for none.
+    public var incoming: Int
+
+    /// Creates a heart-beat setting; negative values are treated as 0.
+    public init(outgoing: Int, incoming: Int) {
+        self.outgoing = max(0, outgoing)
+        self.incoming = max(0, incoming)
+    }
+
+    /// No heart-beats either way (`0,0`), which is also what a missing header means.
+    public static let none = STOMPHeartBeat(outgoing: 0, incoming: 0)
+
+    /// Parses `"cx,cy"`; returns `nil` for anything else.
+    public init?(headerValue: String) {
+        let parts = headerValue.split(separator: ",", omittingEmptySubsequences: false)
+        guard parts.count == 2,
+            let outgoing = Int(parts[0].trimmingSpaces()), outgoing >= 0,
+            let incoming = Int(parts[1].trimmingSpaces()), incoming >= 0
+        else { return nil }
+        self.init(outgoing: outgoing, incoming: incoming)
+    }
+
+    /// The header value, `"cx,cy"`.
+    public var headerValue: String { "\(outgoing),\(incoming)" }
+
+    public var description: String { headerValue }
+
+    /// The intervals agreed between two sides, in milliseconds; `nil` means none.
+    public struct Intervals: Sendable, Hashable {
+        /// How often this side must send something.
+        public var send: Int?
+        /// How often this side should hear from the other.
+        public var receive: Int?
+    }
+
+    /// Applies the specification's negotiation rule from `local`'s point of view.
+    public static func negotiate(local: STOMPHeartBeat, remote: STOMPHeartBeat) -> Intervals {
+        let send = local.outgoing != 0 && remote.incoming != 0 ? max(local.outgoing, remote.incoming) : nil
+        let receive = remote.outgoing != 0 && local.incoming != 0 ? max(remote.outgoing, local.incoming) : nil
+        return Intervals(send: send, receive: receive)
+    }
+}
