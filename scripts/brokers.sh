@@ -6,7 +6,7 @@
 #   scripts/brokers.sh stop    [rabbitmq|activemq|all]
 #   scripts/brokers.sh kill    rabbitmq|activemq     # SIGKILL the broker process (crash)
 #   scripts/brokers.sh restart rabbitmq|activemq     # start again after kill/stop
-#   scripts/brokers.sh status
+#   scripts/brokers.sh status                       # exit 0 if both run, 3 otherwise
 #
 # All state (config, data, logs, pid files) lives under $BROKER_STATE_DIR
 # (default /tmp/stomp-gateway-brokers). After start/restart/stop,
@@ -22,6 +22,14 @@
 set -euo pipefail
 
 STATE_DIR="${BROKER_STATE_DIR:-/tmp/stomp-gateway-brokers}"
+case "$STATE_DIR" in
+    /*) ;;
+    *) STATE_DIR="$PWD/$STATE_DIR" ;;
+esac
+if [[ "$STATE_DIR" =~ [[:space:]] ]]; then   # ActiveMQ's xbean: URI and Erlang args break on it
+    echo "[brokers] ERROR: BROKER_STATE_DIR must not contain whitespace: '$STATE_DIR'" >&2
+    exit 1
+fi
 START_TIMEOUT="${BROKER_START_TIMEOUT:-90}"
 STOP_TIMEOUT="${BROKER_STOP_TIMEOUT:-30}"
 
@@ -56,14 +64,27 @@ show_logs() {
     printf -- '-----\n' >&2
 }
 
-pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
+# A process counts as alive if it exists and is not a zombie (PID 1 may reap slowly).
+pid_alive() {
+    [ -n "${1:-}" ] && [ -r "/proc/$1/stat" ] || return 1
+    local st
+    st="$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null)"
+    [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
 
-# Reads a pid file; prints the PID if that process is alive, else removes the stale file.
+# Start time of a process (clock ticks since boot), to tell it from a later one with the same PID.
+proc_start_time() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{print $20}'; }
+
+# Records "PID STARTTIME" in a pid file.
+save_pid() { echo "$2 $(proc_start_time "$2")" >"$1"; }
+
+# Reads a pid file; prints the PID if that same process is still alive, else removes the stale file.
 read_live_pid() {
-    local file="$1" pid
+    local file="$1" pid start
     [ -f "$file" ] || return 1
-    pid="$(tr -dc '0-9' <"$file")"
-    if pid_alive "$pid"; then
+    read -r pid start <"$file" || true
+    if [[ "${pid:-}" =~ ^[0-9]+$ ]] && pid_alive "$pid" &&
+       { [ -z "${start:-}" ] || [ "$(proc_start_time "$pid")" = "$start" ]; }; then
         echo "$pid"
         return 0
     fi
@@ -117,6 +138,17 @@ write_env_file() {
 
 broker_procs() { ps -eo pid=,args= | grep -E 'beam\.smp|epmd|activemq\.jar|rabbitmq' | grep -v -E 'grep|brokers\.sh' || true; }
 
+apt_install() {
+    # apt-get update only when the package lists are missing or cannot satisfy the request.
+    if ! ls /var/lib/apt/lists/*_Packages >/dev/null 2>&1 ||
+       ! apt-get install -y -s "$@" >/dev/null 2>&1; then
+        apt-get update
+    fi
+    apt-get install -y "$@" || { apt-get update && apt-get install -y "$@"; }
+}
+
+POLICY_RC=/usr/sbin/policy-rc.d
+
 do_install() {
     [ "$(id -u)" = 0 ] || die "install needs root (apt-get)"
     export DEBIAN_FRONTEND=noninteractive
@@ -126,31 +158,29 @@ do_install() {
     done
     if [ "${#missing[@]}" -gt 0 ]; then
         log "installing Debian packages: ${missing[*]}"
-        # Keep the packages' init scripts from starting system-wide brokers: if no
-        # policy-rc.d exists, install a temporary one that denies every start.
-        local policy=/usr/sbin/policy-rc.d own_policy=0 before after pid
-        if [ ! -e "$policy" ]; then
-            printf '#!/bin/sh\nexit 101\n' >"$policy"
-            chmod 755 "$policy"
-            own_policy=1
+        # Keep the packages' init scripts from starting system-wide brokers: if there is
+        # no policy-rc.d, put a temporary one in place that denies every start.
+        local before after pid rc=0
+        if [ ! -e "$POLICY_RC" ]; then
+            printf '#!/bin/sh\n# temporary, from stomp-gateway scripts/brokers.sh\nexit 101\n' >"$POLICY_RC"
+            chmod 755 "$POLICY_RC"
+            trap 'rm -f "$POLICY_RC"' EXIT
         fi
         before="$(broker_procs | awk '{print $1}')"
-        # apt-get update only if the package lists are missing or cannot satisfy the install.
-        if ! ls /var/lib/apt/lists/*_Packages >/dev/null 2>&1 ||
-           ! apt-get install -y --no-install-recommends -s "${missing[@]}" >/dev/null 2>&1; then
-            apt-get update
+        apt_install "${missing[@]}" || rc=$?
+        if grep -q 'from stomp-gateway scripts/brokers.sh' "$POLICY_RC" 2>/dev/null; then
+            rm -f "$POLICY_RC"
+            trap - EXIT
         fi
-        local rc=0
-        apt-get install -y --no-install-recommends "${missing[@]}" || rc=$?
-        [ "$own_policy" = 1 ] && rm -f "$policy"
-        [ "$rc" = 0 ] || die "apt-get install failed (exit $rc)"
-        # Stop whatever the package scripts may still have started (only new processes).
+        [ "$rc" = 0 ] || die "apt-get install ${missing[*]} failed (exit $rc)"
+        # If the package scripts still started something (a policy-rc.d that allows
+        # starts), stop exactly the processes that appeared during the installation.
         after="$(broker_procs | awk '{print $1}')"
         for pid in $after; do
             if ! grep -qx "$pid" <<<"$before"; then
-                log "stopping process started by package installation: $(ps -o args= -p "$pid" 2>/dev/null || true)"
+                log "stopping process started by the package installation: pid $pid $(ps -o args= -p "$pid" 2>/dev/null | cut -c1-100 || true)"
                 kill -TERM "$pid" 2>/dev/null || true
-                wait_exit "$pid" 15 || kill -KILL "$pid" 2>/dev/null || true
+                wait_exit "$pid" 20 || kill -KILL "$pid" 2>/dev/null || true
             fi
         done
     else
@@ -160,17 +190,18 @@ do_install() {
     local py
     py="$(command -v python3 || true)"
     if [ -z "$py" ]; then
-        apt-get install -y --no-install-recommends python3 python3-pip || apt-get update && apt-get install -y --no-install-recommends python3 python3-pip
+        apt_install python3 python3-pip || die "apt-get install python3 python3-pip failed"
         py="$(command -v python3)"
     fi
     if "$py" -c 'import stomp, websockets' 2>/dev/null; then
         log "python modules stomp.py and websockets already installed ($py)"
     else
         if ! "$py" -m pip --version >/dev/null 2>&1; then
-            apt-get install -y --no-install-recommends python3-pip || { apt-get update && apt-get install -y --no-install-recommends python3-pip; }
+            apt_install python3-pip || die "apt-get install python3-pip failed"
         fi
         log "pip install stomp.py websockets ($py)"
-        # Debian's own python3 is "externally managed" (PEP 668); allow pip there.
+        export PIP_ROOT_USER_ACTION=ignore
+        # Debian's own python3 is "externally managed" (PEP 668); then allow pip anyway.
         "$py" -m pip install --quiet stomp.py websockets ||
             "$py" -m pip install --quiet --break-system-packages stomp.py websockets ||
             die "pip install stomp.py websockets failed"
@@ -195,7 +226,7 @@ rmq_env() {
     export RABBITMQ_ENABLED_PLUGINS_FILE="$RMQ_DIR/enabled_plugins"
     export RABBITMQ_MNESIA_BASE="$RMQ_DIR/mnesia"
     export RABBITMQ_LOG_BASE="$RMQ_DIR/log"
-    export RABBITMQ_PID_FILE="$RMQ_DIR/beam.pid"
+    export RABBITMQ_PID_FILE="$RMQ_DIR/rabbit.pid"   # written by RabbitMQ itself; ours is beam.pid
     export RABBITMQ_FEATURE_FLAGS_FILE="$RMQ_DIR/feature_flags"
     # Erlang distribution (server and the CLI tools' own nodes) on loopback only.
     export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
@@ -237,7 +268,7 @@ rmq_start() {
         log "rabbitmq already running (pid $pid)"
         return 0
     fi
-    rm -f "$RMQ_DIR/wrapper.pid"
+    rm -f "$RMQ_DIR/wrapper.pid" "$RMQ_DIR/rabbit.pid"
     local p
     for p in "$RMQ_AMQP_PORT" "$RMQ_STOMP_PORT" "$RMQ_WS_PORT" "$RMQ_DIST_PORT"; do
         port_listening "$p" && die "port $p is already in use by another process: $(ss -Hltnp "sport = :$p" | head -1)"
@@ -249,7 +280,8 @@ rmq_start() {
     # epmd: start our own (loopback only) unless one is already serving; record its PID.
     if ! read_live_pid "$RMQ_DIR/epmd.pid" >/dev/null && ! port_listening "$ERL_EPMD_PORT"; then
         setsid epmd -address 127.0.0.1 -port "$ERL_EPMD_PORT" </dev/null >>"$RMQ_DIR/log/epmd.log" 2>&1 &
-        echo $! >"$RMQ_DIR/epmd.pid"
+        disown $!   # not this shell's job: no "Killed" notices, no waiting
+        save_pid "$RMQ_DIR/epmd.pid" $!
         local i
         for i in $(seq 1 50); do port_listening "$ERL_EPMD_PORT" && break; sleep 0.1; done
         port_listening "$ERL_EPMD_PORT" || { show_logs "$RMQ_DIR/log/epmd.log"; die "epmd did not start listening on 127.0.0.1:$ERL_EPMD_PORT"; }
@@ -260,8 +292,9 @@ rmq_start() {
     # Foreground mode in the background: the wrapper sh traps TERM and its child is the
     # beam process; everything printed before logging is set up goes to startup.log.
     setsid "$RMQ_SBIN/rabbitmq-server" </dev/null >>"$RMQ_DIR/log/startup.log" 2>&1 &
+    disown $!   # not this shell's job: no "Killed" notices, no waiting
     local wrapper=$!
-    echo "$wrapper" >"$RMQ_DIR/wrapper.pid"
+    save_pid "$RMQ_DIR/wrapper.pid" "$wrapper"
 
     local deadline=$(( $(date +%s) + START_TIMEOUT ))
     while :; do
@@ -271,23 +304,39 @@ rmq_start() {
         fi
         if [ "$(date +%s)" -ge "$deadline" ]; then
             rmq_logs
-            die "rabbitmq did not start within ${START_TIMEOUT}s (wrapper pid $wrapper still running; '$0 stop rabbitmq' cleans up)"
+            rmq_abort_start "$wrapper"
+            die "rabbitmq did not start within ${START_TIMEOUT}s (killed what this start launched)"
         fi
-        if [ -s "$RMQ_DIR/beam.pid" ] && rmq_ctl -q await_startup --timeout 5 >/dev/null 2>&1; then
+        local left=$(( deadline - $(date +%s) ))
+        [ "$left" -le 10 ] || left=10
+        if [ -s "$RMQ_DIR/rabbit.pid" ] &&
+           timeout $(( left + 5 )) "$RMQ_SBIN/rabbitmqctl" -n "$RMQ_NODE" -q await_startup --timeout "$left" >/dev/null 2>&1; then
             break
         fi
         sleep 0.5
     done
-    pid="$(rmq_pid)" || { rmq_logs; die "rabbitmq started but its pid file $RMQ_DIR/beam.pid is missing"; }
+    pid="$(tr -dc '0-9' <"$RMQ_DIR/rabbit.pid")"
+    pid_alive "$pid" || { rmq_logs; die "rabbitmq answered but the pid in $RMQ_DIR/rabbit.pid ('$pid') is not running"; }
+    save_pid "$RMQ_DIR/beam.pid" "$pid"
     # Listeners come up as part of boot; confirm STOMP answers.
     while ! stomp_connected "$RMQ_STOMP_PORT" / guest guest; do
         if [ "$(date +%s)" -ge "$deadline" ]; then
             rmq_logs
-            die "rabbitmq is up but STOMP on 127.0.0.1:$RMQ_STOMP_PORT does not answer CONNECTED"
+            rmq_abort_start "$wrapper"
+            die "rabbitmq is up but STOMP on 127.0.0.1:$RMQ_STOMP_PORT did not answer CONNECTED within ${START_TIMEOUT}s (killed it)"
         fi
         sleep 0.3
     done
     log "rabbitmq ready in $(elapsed "$t0")s (beam pid $pid): amqp 127.0.0.1:$RMQ_AMQP_PORT, stomp 127.0.0.1:$RMQ_STOMP_PORT, web-stomp ws://127.0.0.1:$RMQ_WS_PORT/ws"
+}
+
+# Kills a start that did not become ready: the wrapper's children (beam) and the wrapper.
+rmq_abort_start() {
+    local wrapper="$1" child
+    for child in $(pgrep -P "$wrapper" || true); do kill -KILL "$child" 2>/dev/null || true; done
+    kill -KILL "$wrapper" 2>/dev/null || true
+    rm -f "$RMQ_DIR/beam.pid" "$RMQ_DIR/wrapper.pid" "$RMQ_DIR/rabbit.pid"
+    rmq_stop_epmd
 }
 
 rmq_stop_epmd() {
@@ -321,14 +370,9 @@ rmq_stop() {
     else
         log "rabbitmq is not running"
     fi
-    # A wrapper left over from a failed start (beam never wrote its pid file).
-    if [ -n "$wrapper" ] && pid_alive "$wrapper"; then
-        local child
-        for child in $(pgrep -P "$wrapper" || true); do kill -KILL "$child" 2>/dev/null || true; done
-        kill -TERM "$wrapper" 2>/dev/null || true
-        wait_exit "$wrapper" 5 || kill -KILL "$wrapper" 2>/dev/null || true
-    fi
-    rm -f "$RMQ_DIR/beam.pid" "$RMQ_DIR/wrapper.pid"
+    # A wrapper left over from an interrupted start (beam never became ready).
+    if [ -n "$wrapper" ] && pid_alive "$wrapper"; then rmq_abort_start "$wrapper"; fi
+    rm -f "$RMQ_DIR/beam.pid" "$RMQ_DIR/wrapper.pid" "$RMQ_DIR/rabbit.pid"
     rmq_stop_epmd
 }
 
@@ -337,9 +381,8 @@ rmq_kill() {
     pid="$(rmq_pid)" || die "rabbitmq is not running"
     kill -KILL "$pid"
     wait_exit "$pid" 10 || die "rabbitmq pid $pid survives SIGKILL"
-    local wrapper
-    if wrapper="$(read_live_pid "$RMQ_DIR/wrapper.pid")"; then wait_exit "$wrapper" 5 || true; fi
-    rm -f "$RMQ_DIR/beam.pid" "$RMQ_DIR/wrapper.pid"
+    # The wrapper sh exits by itself once its beam child is gone.
+    rm -f "$RMQ_DIR/beam.pid" "$RMQ_DIR/rabbit.pid"
     log "rabbitmq killed (SIGKILL to beam pid $pid); epmd left running"
 }
 
@@ -440,8 +483,9 @@ amq_start() {
         -Dactivemq.data="$AMQ_DIR/data" \
         -jar "$AMQ_HOME/bin/activemq.jar" start "xbean:file:$AMQ_DIR/conf/activemq.xml" \
         </dev/null >>"$AMQ_DIR/console.log" 2>&1 ) &
+    disown $!   # not this shell's job: no "Killed" notices, no waiting
     pid=$!
-    echo "$pid" >"$AMQ_DIR/java.pid"
+    save_pid "$AMQ_DIR/java.pid" "$pid"
 
     local deadline=$(( $(date +%s) + START_TIMEOUT ))
     until stomp_connected "$AMQ_STOMP_PORT" localhost; do
@@ -452,7 +496,9 @@ amq_start() {
         fi
         if [ "$(date +%s)" -ge "$deadline" ]; then
             amq_logs
-            die "activemq STOMP on 127.0.0.1:$AMQ_STOMP_PORT did not answer CONNECTED within ${START_TIMEOUT}s (pid $pid still running; '$0 stop activemq' cleans up)"
+            kill -KILL "$pid" 2>/dev/null || true
+            rm -f "$AMQ_DIR/java.pid"
+            die "activemq STOMP on 127.0.0.1:$AMQ_STOMP_PORT did not answer CONNECTED within ${START_TIMEOUT}s (killed pid $pid)"
         fi
         sleep 0.3
     done

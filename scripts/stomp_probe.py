@@ -69,7 +69,8 @@ def main() -> int:
         conn.unsubscribe("probe-sub")
         conn.disconnect(receipt=None)
     except Exception as exc:  # connection refused, timeout, protocol error
-        print(f"stomp_probe: {host}:{port}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        detail = str(exc) or "could not connect (is the broker running?)"
+        print(f"stomp_probe: {host}:{port}: {type(exc).__name__}: {detail}", file=sys.stderr)
         return 1
     finally:
         try:

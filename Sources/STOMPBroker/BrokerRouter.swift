@@ -1,0 +1,351 @@
+import DequeModule
+import NIOConcurrencyHelpers
+import NIOCore
+import STOMPCore
+
+/// The broker's shared state: sessions, subscriptions, topics and queues.
+///
+/// Every operation takes the lock, decides, and collects the frames to write; the
+/// writes happen after the lock is released, each on its connection's event loop.
+final class BrokerRouter: @unchecked Sendable {
+    struct SubscriptionKey: Hashable, Sendable {
+        let sessionID: Int
+        let id: String
+    }
+
+    struct Subscription: Sendable {
+        let key: SubscriptionKey
+        let destination: BrokerDestination
+        let ackMode: STOMPAckMode
+        let prefetch: Int
+        /// Ids of delivered, unacknowledged queue messages, in delivery order.
+        var unacked: [String] = []
+    }
+
+    struct SessionState: Sendable {
+        let session: BrokerSession
+        var subscriptions: [String: Subscription] = [:]
+        var pendingBytes = 0
+        var ownedTemporaryQueues: Set<String> = []
+    }
+
+    struct QueueState: Sendable {
+        var messages = Deque<BrokerMessage>()
+        var bytes = 0
+        var consumers: [SubscriptionKey] = []
+        var next = 0
+        var owner: Int?
+    }
+
+    struct Delivery {
+        let session: BrokerSession
+        let frame: STOMPFrame
+        let bytes: Int
+    }
+
+    private struct State {
+        var sessions: [Int: SessionState] = [:]
+        var topics: [String: [SubscriptionKey]] = [:]
+        var queues: [String: QueueState] = [:]
+        /// Delivered, unacknowledged queue messages by message id.
+        var unacked: [String: (key: SubscriptionKey, message: BrokerMessage)] = [:]
+        var nextMessageID = 0
+        var nextSessionID = 0
+    }
+
+    let configuration: EmbeddedBrokerConfiguration
+    let metrics = BrokerMetrics()
+    private let lock = NIOLock()
+    private var state = State()
+
+    init(configuration: EmbeddedBrokerConfiguration) {
+        self.configuration = configuration
+    }
+
+    // MARK: Sessions
+
+    func makeSessionID() -> Int {
+        lock.withLock {
+            state.nextSessionID += 1
+            return state.nextSessionID
+        }
+    }
+
+    var sessionCount: Int { lock.withLock { state.sessions.count } }
+
+    func register(_ session: BrokerSession) {
+        lock.withLock { state.sessions[session.id] = SessionState(session: session) }
+        metrics.connections.record(sessionCount)
+    }
+
+    /// Removes a closed session: its subscriptions end, its unacknowledged queue
+    /// messages go back to the front of their queues (marked redelivered), and its
+    /// temporary queues are deleted.
+    func unregister(sessionID: Int) {
+        let deliveries: [Delivery] = lock.withLock {
+            guard let session = state.sessions[sessionID] else { return [] }
+            var touched = Set<String>()
+            for subscription in session.subscriptions.values {
+                removeSubscription(subscription, requeueInto: &touched)
+            }
+            for name in session.ownedTemporaryQueues {
+                if let queue = state.queues.removeValue(forKey: name) {
+                    metrics.dropped("no_temp_destination", count: queue.messages.count)
+                    for key in queue.consumers {
+                        state.sessions[key.sessionID]?.subscriptions.removeValue(forKey: key.id)
+                    }
+                }
+                touched.remove(name)
+            }
+            state.sessions.removeValue(forKey: sessionID)
+            var deliveries: [Delivery] = []
+            for name in touched { dispatch(queue: name, into: &deliveries) }
+            return deliveries
+        }
+        metrics.connections.record(sessionCount)
+        perform(deliveries)
+    }
+
+    // MARK: Subscriptions
+
+    func subscribe(sessionID: Int, id: String, destination name: String, ackMode: STOMPAckMode, prefetch: Int?) throws(BrokerError) {
+        let destination = try BrokerDestination(name)
+        let deliveries: [Delivery] = try locked { () throws(BrokerError) -> [Delivery] in
+            guard var session = state.sessions[sessionID] else { return [] }
+            guard session.subscriptions[id] == nil else { throw .duplicateSubscription(id) }
+            guard session.subscriptions.count < configuration.maxSubscriptionsPerConnection else {
+                metrics.rejected("max_subscriptions")
+                throw .tooManySubscriptions(configuration.maxSubscriptionsPerConnection)
+            }
+            let key = SubscriptionKey(sessionID: sessionID, id: id)
+            let subscription = Subscription(
+                key: key,
+                destination: destination,
+                ackMode: ackMode,
+                prefetch: max(1, prefetch ?? configuration.defaultPrefetch)
+            )
+            session.subscriptions[id] = subscription
+            var deliveries: [Delivery] = []
+            if destination.isQueue {
+                if state.queues[name] == nil {
+                    var queue = QueueState()
+                    if destination.kind == .temporaryQueue {
+                        queue.owner = sessionID
+                        session.ownedTemporaryQueues.insert(name)
+                    }
+                    state.queues[name] = queue
+                }
+                state.sessions[sessionID] = session
+                state.queues[name]!.consumers.append(key)
+                dispatch(queue: name, into: &deliveries)
+            } else {
+                state.sessions[sessionID] = session
+                state.topics[name, default: []].append(key)
+            }
+            return deliveries
+        }
+        perform(deliveries)
+    }
+
+    func unsubscribe(sessionID: Int, id: String) throws(BrokerError) {
+        let deliveries: [Delivery] = try locked { () throws(BrokerError) -> [Delivery] in
+            guard let subscription = state.sessions[sessionID]?.subscriptions.removeValue(forKey: id) else {
+                throw .unknownSubscription(id)
+            }
+            var touched = Set<String>()
+            removeSubscription(subscription, requeueInto: &touched)
+            var deliveries: [Delivery] = []
+            for name in touched { dispatch(queue: name, into: &deliveries) }
+            return deliveries
+        }
+        perform(deliveries)
+    }
+
+    /// Detaches a subscription from its destination and requeues what it had not
+    /// acknowledged. The caller holds the lock.
+    private func removeSubscription(_ subscription: Subscription, requeueInto touched: inout Set<String>) {
+        let name = subscription.destination.name
+        if subscription.destination.isQueue {
+            state.queues[name]?.consumers.removeAll { $0 == subscription.key }
+            requeue(subscription.unacked, touched: &touched)
+            touched.insert(name)
+        } else {
+            state.topics[name]?.removeAll { $0 == subscription.key }
+            if state.topics[name]?.isEmpty == true { state.topics.removeValue(forKey: name) }
+        }
+    }
+
+    /// Puts unacknowledged messages back at the front of their queues, in order.
+    private func requeue(_ ids: [String], touched: inout Set<String>) {
+        for id in ids.reversed() {
+            guard var entry = state.unacked.removeValue(forKey: id)?.message else { continue }
+            guard state.queues[entry.destination] != nil else { continue }
+            entry.redelivered = true
+            state.queues[entry.destination]!.messages.prepend(entry)
+            state.queues[entry.destination]!.bytes += entry.size
+            touched.insert(entry.destination)
+        }
+    }
+
+    // MARK: Messages
+
+    /// Routes a SEND. Throws when the destination is invalid or a queue is full under
+    /// the reject policy.
+    func send(_ frame: STOMPFrame, destination name: String) throws(BrokerError) {
+        let destination = try BrokerDestination(name)
+        metrics.messagesIn.increment()
+        let deliveries: [Delivery] = try locked { () throws(BrokerError) -> [Delivery] in
+            state.nextMessageID += 1
+            let message = BrokerMessage(id: "m-\(state.nextMessageID)", send: frame, destination: name)
+            var deliveries: [Delivery] = []
+            if destination.isQueue {
+                try enqueue(message, destination: destination)
+                dispatch(queue: name, into: &deliveries)
+            } else {
+                for key in state.topics[name] ?? [] {
+                    deliverToTopicSubscriber(message, key: key, into: &deliveries)
+                }
+            }
+            return deliveries
+        }
+        perform(deliveries)
+    }
+
+    private func enqueue(_ message: BrokerMessage, destination: BrokerDestination) throws(BrokerError) {
+        let name = destination.name
+        if state.queues[name] == nil {
+            guard destination.kind == .queue else {
+                // A reply to a temporary queue whose owner has gone.
+                metrics.dropped("no_temp_destination")
+                return
+            }
+            state.queues[name] = QueueState()
+        }
+        let maxMessages = configuration.maxQueueMessages
+        let maxBytes = configuration.maxQueueBytes
+        while let queue = state.queues[name],
+            queue.messages.count >= maxMessages || (queue.bytes + message.size > maxBytes && !queue.messages.isEmpty)
+        {
+            switch configuration.queueOverflowPolicy {
+            case .rejectPublish:
+                metrics.rejected("queue_full")
+                throw .queueFull(name, limit: "maxQueueMessages \(maxMessages), maxQueueBytes \(maxBytes)")
+            case .dropOldest:
+                let dropped = state.queues[name]!.messages.removeFirst()
+                state.queues[name]!.bytes -= dropped.size
+                metrics.dropped("queue_full")
+            }
+        }
+        state.queues[name]!.messages.append(message)
+        state.queues[name]!.bytes += message.size
+    }
+
+    private func deliverToTopicSubscriber(_ message: BrokerMessage, key: SubscriptionKey, into deliveries: inout [Delivery]) {
+        guard let session = state.sessions[key.sessionID], let subscription = session.subscriptions[key.id] else { return }
+        if session.pendingBytes + message.size > configuration.maxPendingBytesPerConnection {
+            metrics.dropped("slow_consumer")
+            return
+        }
+        let frame = message.messageFrame(subscriptionID: key.id, ackMode: subscription.ackMode, version: session.session.version)
+        state.sessions[key.sessionID]!.pendingBytes += message.size
+        deliveries.append(Delivery(session: session.session, frame: frame, bytes: message.size))
+    }
+
+    /// Hands queued messages to consumers, round robin, skipping those at their
+    /// prefetch or with too much unwritten output. The caller holds the lock.
+    private func dispatch(queue name: String, into deliveries: inout [Delivery]) {
+        guard var queue = state.queues[name], !queue.consumers.isEmpty, !queue.messages.isEmpty else { return }
+        var skipped = 0
+        while !queue.messages.isEmpty, skipped < queue.consumers.count {
+            let key = queue.consumers[queue.next % queue.consumers.count]
+            queue.next &+= 1
+            guard let session = state.sessions[key.sessionID], let subscription = session.subscriptions[key.id],
+                session.pendingBytes < configuration.queueDispatchPauseBytes,
+                subscription.ackMode == .auto || subscription.unacked.count < subscription.prefetch
+            else {
+                skipped += 1
+                continue
+            }
+            skipped = 0
+            let message = queue.messages.removeFirst()
+            queue.bytes -= message.size
+            if subscription.ackMode != .auto {
+                state.sessions[key.sessionID]!.subscriptions[key.id]!.unacked.append(message.id)
+                state.unacked[message.id] = (key, message)
+            }
+            let frame = message.messageFrame(subscriptionID: key.id, ackMode: subscription.ackMode, version: session.session.version)
+            state.sessions[key.sessionID]!.pendingBytes += message.size
+            deliveries.append(Delivery(session: session.session, frame: frame, bytes: message.size))
+        }
+        state.queues[name] = queue
+    }
+
+    // MARK: Acknowledgements
+
+    /// Acknowledges (or, with `requeue`, negatively acknowledges) a message. In `client`
+    /// mode the acknowledgement covers every earlier message of the subscription.
+    /// Unknown ids — a topic message, or one acknowledged already — are ignored.
+    func acknowledge(sessionID: Int, messageID: String, requeue: Bool) {
+        let deliveries: [Delivery] = lock.withLock {
+            guard let entry = state.unacked[messageID], entry.key.sessionID == sessionID,
+                let subscription = state.sessions[sessionID]?.subscriptions[entry.key.id],
+                let position = subscription.unacked.firstIndex(of: messageID)
+            else { return [] }
+            let covered: [String] =
+                subscription.ackMode == .client
+                ? Array(subscription.unacked[...position]) : [messageID]
+            state.sessions[sessionID]!.subscriptions[entry.key.id]!.unacked.removeAll { covered.contains($0) }
+            var touched = Set<String>()
+            if requeue {
+                self.requeue(covered, touched: &touched)
+            } else {
+                for id in covered { state.unacked.removeValue(forKey: id) }
+            }
+            touched.insert(subscription.destination.name)
+            var deliveries: [Delivery] = []
+            for name in touched { dispatch(queue: name, into: &deliveries) }
+            return deliveries
+        }
+        perform(deliveries)
+    }
+
+    // MARK: Output accounting
+
+    /// Called when a write finished: frees the session's pending output and resumes
+    /// dispatching to it when it had been paused.
+    func writeCompleted(sessionID: Int, bytes: Int) {
+        metrics.messagesOut.increment()
+        let deliveries: [Delivery] = lock.withLock {
+            guard let pending = state.sessions[sessionID]?.pendingBytes else { return [] }
+            state.sessions[sessionID]!.pendingBytes = pending - bytes
+            let pause = configuration.queueDispatchPauseBytes
+            guard pending >= pause, pending - bytes < pause, let session = state.sessions[sessionID] else { return [] }
+            var deliveries: [Delivery] = []
+            for subscription in session.subscriptions.values where subscription.destination.isQueue {
+                dispatch(queue: subscription.destination.name, into: &deliveries)
+            }
+            return deliveries
+        }
+        perform(deliveries)
+    }
+
+    /// Runs `body` under the lock, keeping its typed error.
+    private func locked<T>(_ body: () throws(BrokerError) -> T) throws(BrokerError) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+
+    private func perform(_ deliveries: [Delivery]) {
+        for delivery in deliveries {
+            delivery.session.deliver(delivery.frame, accounted: delivery.bytes, router: self)
+        }
+    }
+
+    // MARK: Introspection
+
+    /// Messages waiting in queue `name` (not counting unacknowledged ones).
+    func depth(ofQueue name: String) -> Int {
+        lock.withLock { state.queues[name]?.messages.count ?? 0 }
+    }
+}
