@@ -591,7 +591,7 @@ case "$cmd" in
         for b in $list; do
             if [ "$b" = rabbitmq ]; then rmq_stop; else amq_stop; fi
         done
-        [ -d "$STATE_DIR" ] && write_env_file
+        if [ -d "$STATE_DIR" ]; then write_env_file; fi
         ;;
     kill)
         b="$(one_target "$@")"

@@ -10,8 +10,9 @@ import NIOCore
 /// the encoder replaces CR and LF with a space, so that no value can ever span lines.
 enum STOMPHeaderEscaping {
     /// Decodes header bytes, applying the escapes of `version` when `escaped` is true.
+    /// STOMP 1.0 defines no escapes, so its bytes are taken as they are.
     static func decode(_ bytes: UnsafeRawBufferPointer, escaped: Bool, version: STOMPVersion) throws -> String {
-        guard escaped, bytes.firstOffset(of: ASCII.backslash) != nil else {
+        guard escaped, version >= .v1_1, bytes.firstOffset(of: ASCII.backslash) != nil else {
             return String(decoding: bytes, as: UTF8.self)
         }
         var output = [UInt8]()

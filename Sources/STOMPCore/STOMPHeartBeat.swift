@@ -27,14 +27,22 @@ public struct STOMPHeartBeat: Sendable, Hashable, CustomStringConvertible {
     /// No heart-beats either way (`0,0`), which is also what a missing header means.
     public static let none = STOMPHeartBeat(outgoing: 0, incoming: 0)
 
-    /// Parses `"cx,cy"`; returns `nil` for anything else.
+    /// Parses `"cx,cy"`, two decimal numbers (spaces around each tolerated, no sign);
+    /// returns `nil` for anything else.
     public init?(headerValue: String) {
         let parts = headerValue.split(separator: ",", omittingEmptySubsequences: false)
         guard parts.count == 2,
-            let outgoing = Int(parts[0].trimmingSpaces()), outgoing >= 0,
-            let incoming = Int(parts[1].trimmingSpaces()), incoming >= 0
+            let outgoing = Self.milliseconds(parts[0]),
+            let incoming = Self.milliseconds(parts[1])
         else { return nil }
         self.init(outgoing: outgoing, incoming: incoming)
+    }
+
+    /// One side of the header: ASCII digits only, so that `+5` or `-0` is refused.
+    private static func milliseconds(_ part: Substring) -> Int? {
+        let digits = part.trimmingSpaces()
+        guard !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
+        return Int(digits)
     }
 
     /// The header value, `"cx,cy"`.
