@@ -74,7 +74,7 @@ let package = Package(
         .target(
             name: "STOMPTestSupport",
             dependencies: [
-                "STOMPCore",
+                "STOMPCore", "STOMPClient", "STOMPBroker",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

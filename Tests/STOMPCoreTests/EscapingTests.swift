@@ -44,10 +44,10 @@ struct EscapingTests {
         #expect(String(buffer: buffer) == testCase.line)
     }
 
+    private typealias Parsed = Result<STOMPHeaders, STOMPParseError>
+
     /// Parses one header line of a `command` frame with `version`.
-    private func parseHeader(_ line: [UInt8], command: STOMPCommand = .message, version: STOMPVersion) -> Result<
-        STOMPHeaders, STOMPParseError
-    > {
+    private func parseHeader(_ line: [UInt8], command: STOMPCommand = .message, version: STOMPVersion) -> Parsed {
         let input = bytes(command.rawValue + "\n") + line + bytes("\n\n\0")
         let run = feed([input], to: STOMPParser(version: version))
         if let error = run.error { return .failure(error) }

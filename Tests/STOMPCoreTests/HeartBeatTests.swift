@@ -56,8 +56,14 @@ struct HeartBeatTests {
     func randomNegotiation() {
         var generator = SeededGenerator(seed: 3)
         for _ in 0..<1_000 {
-            let a = STOMPHeartBeat(outgoing: Int.random(in: 0...3, using: &generator) * 1_000, incoming: Int.random(in: 0...3, using: &generator) * 1_000)
-            let b = STOMPHeartBeat(outgoing: Int.random(in: 0...3, using: &generator) * 1_000, incoming: Int.random(in: 0...3, using: &generator) * 1_000)
+            let a = STOMPHeartBeat(
+                outgoing: Int.random(in: 0...3, using: &generator) * 1_000,
+                incoming: Int.random(in: 0...3, using: &generator) * 1_000
+            )
+            let b = STOMPHeartBeat(
+                outgoing: Int.random(in: 0...3, using: &generator) * 1_000,
+                incoming: Int.random(in: 0...3, using: &generator) * 1_000
+            )
             let ab = STOMPHeartBeat.negotiate(local: a, remote: b)
             let ba = STOMPHeartBeat.negotiate(local: b, remote: a)
             #expect(ab.send == ba.receive)
@@ -108,7 +114,10 @@ struct HeartBeatTests {
         #expect(STOMPHeartBeat(headerValue: heartBeat.headerValue) == heartBeat)
         var generator = SeededGenerator(seed: 5)
         for _ in 0..<200 {
-            let random = STOMPHeartBeat(outgoing: Int.random(in: 0...1_000_000, using: &generator), incoming: Int.random(in: 0...1_000_000, using: &generator))
+            let random = STOMPHeartBeat(
+                outgoing: Int.random(in: 0...1_000_000, using: &generator),
+                incoming: Int.random(in: 0...1_000_000, using: &generator)
+            )
             #expect(STOMPHeartBeat(headerValue: random.headerValue) == random)
         }
     }

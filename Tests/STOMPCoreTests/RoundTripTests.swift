@@ -38,7 +38,8 @@ struct RoundTripTests {
             let value = name == "content-length" ? String(Int.random(in: 0...99, using: &generator)) : randomString(&generator, maxPieces: 8)
             headers.add(name: name, value: value)
         }
-        let bodyLength = Int.random(in: 0...3, using: &generator) == 0 ? 0 : Int.random(in: 1...(Bool.random(using: &generator) ? 16 : 2000), using: &generator)
+        let bodyLength =
+            Int.random(in: 0...3, using: &generator) == 0 ? 0 : Int.random(in: 1...(Bool.random(using: &generator) ? 16 : 2000), using: &generator)
         let body = (0..<bodyLength).map { _ in UInt8.random(in: 0...255, using: &generator) }
         return STOMPFrame(STOMPCommand.allCases.randomElement(using: &generator)!, headers: headers, body: ByteBuffer(bytes: body))
     }
