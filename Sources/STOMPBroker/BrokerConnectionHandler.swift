@@ -21,6 +21,8 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
     private let router: BrokerRouter
     private let logger: Logger
     private var state = State.awaitingConnect
+    /// The registered session, kept through `.closing` so that it is always unregistered.
+    private var session: BrokerSession?
     private var transactions: [String: [STOMPFrame]] = [:]
     private var connectTimeout: Scheduled<Void>?
 
@@ -44,8 +46,9 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         connectTimeout?.cancel()
-        if case .connected(let session) = state {
+        if let session {
             router.unregister(sessionID: session.id)
+            self.session = nil
         }
         state = .closing
         transactions.removeAll()
@@ -132,6 +135,7 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
         }
         let session = BrokerSession(id: router.makeSessionID(), channel: context.channel, version: version)
         router.register(session)
+        self.session = session
         state = .connected(session)
 
         var headers: STOMPHeaders = [

@@ -68,7 +68,9 @@ private final class Glue: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        peer.close(promise: nil)
+        // A partitioned network delivers no FIN either: while black-holed, the other side
+        // is left open and silent.
+        if !blackholed.withLockedValue({ $0 }) { peer.close(promise: nil) }
         context.fireChannelInactive()
     }
 

@@ -1,0 +1,36 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Throughput and latency figures for stomp-gateway. A separate package so that the
+// main package's build and tests never pay for it:
+//
+//   cd Benchmarks && swift build -c release
+//   .build/release/stomp-bench codec
+//   .build/release/stomp-bench broker --rabbitmq stomp://guest:guest@127.0.0.1:61613
+let package = Package(
+    name: "stomp-gateway-benchmarks",
+    platforms: [.macOS(.v14)],
+    dependencies: [
+        .package(path: ".."),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        .executableTarget(
+            name: "stomp-bench",
+            dependencies: [
+                .product(name: "STOMPCore", package: "main"),
+                .product(name: "STOMPClient", package: "main"),
+                .product(name: "STOMPBroker", package: "main"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
+        )
+    ]
+)
