@@ -20,7 +20,11 @@ public enum STOMPEncoder {
     }
 
     /// Returns `frame` as bytes.
-    public static func encode(_ frame: STOMPFrame, version: STOMPVersion, allocator: ByteBufferAllocator = ByteBufferAllocator())
+    public static func encode(
+        _ frame: STOMPFrame,
+        version: STOMPVersion,
+        allocator: ByteBufferAllocator = ByteBufferAllocator()
+    )
         -> ByteBuffer
     {
         var buffer = allocator.buffer(capacity: estimatedSize(of: frame))

@@ -144,6 +144,16 @@ struct BrokerBadInputTests {
         }
     }
 
+    @Test("invalid heart-beat header in CONNECT")
+    func invalidHeartBeat() async throws {
+        try await withEmbeddedBroker { _, port in
+            let connection = try await WireConnection.open(port: port)
+            try await connection.write(connectFrame(headers: [("heart-beat", "soon,later")]))
+            await expectError(on: connection, mentioning: ["invalid heart-beat", "soon,later"])
+            try await expectBrokerStillServes(port: port)
+        }
+    }
+
     @Test("wrong login or passcode when credentials are configured")
     func wrongCredentials() async throws {
         try await withEmbeddedBroker({ $0.credentials = (login: "shop", passcode: "s3cret") }) { broker, port in

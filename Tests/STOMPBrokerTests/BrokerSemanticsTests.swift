@@ -141,6 +141,48 @@ struct BrokerSemanticsTests {
         }
     }
 
+    @Test("client: a NACK returns every earlier unacknowledged message too")
+    func clientNackIsCumulative() async throws {
+        try await withEmbeddedBroker { _, port in
+            let queue = TestEnvironment.unique("/queue/nack-")
+            let consumer = try await WireConnection.connected(port: port)
+            try await consumer.subscribe(queue, ack: "client")
+            let producer = try await WireConnection.connected(port: port)
+            for body in ["n1", "n2", "n3"] { try await producer.sendMessage(to: queue, body: body, receipt: body == "n3") }
+            var frames: [STOMPFrame] = []
+            for _ in 0..<3 { frames.append(try #require(await consumer.nextFrame { $0.command == .message })) }
+            try await consumer.send(STOMPFrame(.nack, headers: ["id": try #require(frames[1].headers[STOMPHeaderName.ack])]))
+            var again: [STOMPFrame] = []
+            for _ in 0..<2 { again.append(try #require(await consumer.nextFrame { $0.command == .message })) }
+            #expect(again.map(\.bodyString) == ["n1", "n2"])
+            #expect(again.allSatisfy { $0.headers[STOMPHeaderName.redelivered] == "true" })
+            await expectNoMessage(on: consumer)
+            await consumer.close()
+            await producer.close()
+        }
+    }
+
+    @Test("UNSUBSCRIBE hands unacknowledged messages to the remaining consumer")
+    func unsubscribeRequeues() async throws {
+        try await withEmbeddedBroker { _, port in
+            let queue = TestEnvironment.unique("/queue/unsub-")
+            let leaving = try await WireConnection.connected(port: port)
+            try await leaving.subscribe(queue, id: "l", ack: "client-individual")
+            let producer = try await WireConnection.connected(port: port)
+            try await producer.sendMessage(to: queue, body: "handed over", receipt: true)
+            #expect(await leaving.messageBodies(1) == ["handed over"])
+            let staying = try await WireConnection.connected(port: port)
+            try await staying.subscribe(queue, id: "s")
+            await expectNoMessage(on: staying, within: .milliseconds(150))
+            try await leaving.sendAwaitingReceipt(STOMPFrame(.unsubscribe, headers: ["id": "l"]))
+            let frame = try #require(await staying.nextFrame { $0.command == .message })
+            #expect(frame.bodyString == "handed over")
+            #expect(frame.headers[STOMPHeaderName.redelivered] == "true")
+            await expectNoMessage(on: leaving, within: .milliseconds(100))
+            for connection in [leaving, staying, producer] { await connection.close() }
+        }
+    }
+
     @Test("unacknowledged messages return to the queue when their consumer disconnects")
     func unackedReturnOnDisconnect() async throws {
         try await withEmbeddedBroker { broker, port in
@@ -235,6 +277,22 @@ struct BrokerSemanticsTests {
             try await producer.sendMessage(to: queue, body: "after abort", receipt: true)
             #expect(await consumer.messageBodies(1) == ["after abort"])
             await expectNoMessage(on: consumer)
+
+            // An ACK inside an aborted transaction does not count.
+            let acking = try await WireConnection.connected(port: port)
+            let ackQueue = TestEnvironment.unique("/queue/tx-ack-")
+            try await acking.subscribe(ackQueue, ack: "client-individual")
+            try await producer.sendMessage(to: ackQueue, body: "ack me", receipt: true)
+            let delivered = try #require(await acking.nextFrame { $0.command == .message })
+            try await acking.sendAwaitingReceipt(STOMPFrame(.begin, headers: ["transaction": "tx-ack"]))
+            let ackID = try #require(delivered.headers[STOMPHeaderName.ack])
+            try await acking.send(STOMPFrame(.ack, headers: ["id": ackID, "transaction": "tx-ack"]))
+            try await acking.sendAwaitingReceipt(STOMPFrame(.abort, headers: ["transaction": "tx-ack"]))
+            await acking.close()
+            let after = try await WireConnection.connected(port: port)
+            try await after.subscribe(ackQueue)
+            #expect(await after.messageBodies(1) == ["ack me"], "the aborted ACK settled the message")
+            await after.close()
 
             // The transaction is gone: committing it again is an error.
             try await producer.write("COMMIT\ntransaction:tx-2\n\n\0")

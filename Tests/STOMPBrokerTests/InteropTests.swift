@@ -85,11 +85,11 @@ enum InteropTools {
     }()
 
     /// Run when the tools are there, or when they are required (to fail loudly).
-    static var shouldRun: Bool {
+    static let shouldRun: Bool = {
         if missing.isEmpty || TestEnvironment.requireBrokers { return true }
         print("note: skipping the interoperability tests: missing \(missing.joined(separator: ", "))")
         return false
-    }
+    }()
 
     static func requireAvailable() throws {
         guard missing.isEmpty else {

@@ -1,4 +1,5 @@
 import NIOCore
+import STOMPBroker
 import STOMPClient
 import STOMPCore
 import STOMPTestSupport
@@ -144,7 +145,8 @@ struct ClientIntegrationTests {
 
     @Test(arguments: BrokerKind.allCases)
     func heartBeatLossIsDetectedAndTheClientReconnects(kind: BrokerKind) async throws {
-        try await withBroker(kind, configure: { $0.heartBeat = STOMPHeartBeat(outgoing: 300, incoming: 300) }) { broker in
+        let fastBeats: (inout EmbeddedBrokerConfiguration) -> Void = { $0.heartBeat = STOMPHeartBeat(outgoing: 300, incoming: 300) }
+        try await withBroker(kind, configure: fastBeats) { broker in
             let proxy = try await BlackholeProxy.start(targetPort: broker.url.port)
             var url = broker.url
             url.port = proxy.port

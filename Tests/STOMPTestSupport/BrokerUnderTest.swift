@@ -33,7 +33,9 @@ public enum BrokerKind: String, CaseIterable, Sendable {
         case .rabbitMQ, .activeMQ:
             guard let text = externalURL else {
                 if TestEnvironment.requireBrokers {
-                    throw TestEnvironmentError("\(rawValue) is required (STOMP_TEST_REQUIRE_BROKERS=1) but STOMP_TEST_\(rawValue.uppercased())_URL is not set")
+                    throw TestEnvironmentError(
+                        "\(rawValue) is required (STOMP_TEST_REQUIRE_BROKERS=1) but STOMP_TEST_\(rawValue.uppercased())_URL is not set"
+                    )
                 }
                 print("note: \(rawValue) not configured; skipping its part of the test")
                 return nil

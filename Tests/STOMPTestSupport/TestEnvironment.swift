@@ -22,7 +22,11 @@ public enum TestEnvironment {
 
     /// Runs a program to completion and returns its exit status and output.
     @discardableResult
-    public static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (
+    public static func run(
+        _ executable: String,
+        _ arguments: [String],
+        environment: [String: String] = [:]
+    ) throws -> (
         status: Int32, output: String
     ) {
         let process = Process()

@@ -88,15 +88,23 @@ struct BrokerBenchmark: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var logger = Logger(label: "stomp-bench")
-        logger.logLevel = .warning
         let clientGroup = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let brokerGroup = MultiThreadedEventLoopGroup(numberOfThreads: brokerThreads)
-        var broker: EmbeddedBroker?
-        defer {
-            try? clientGroup.syncShutdownGracefully()
-            try? brokerGroup.syncShutdownGracefully()
+        do {
+            try await run(clientGroup: clientGroup, brokerGroup: brokerGroup)
+        } catch {
+            try? await clientGroup.shutdownGracefully()
+            try? await brokerGroup.shutdownGracefully()
+            throw error
         }
+        try? await clientGroup.shutdownGracefully()
+        try? await brokerGroup.shutdownGracefully()
+    }
+
+    func run(clientGroup: MultiThreadedEventLoopGroup, brokerGroup: MultiThreadedEventLoopGroup) async throws {
+        var logger = Logger(label: "stomp-bench")
+        logger.logLevel = .warning
+        var broker: EmbeddedBroker?
 
         var targets: [Target] = []
         if !skipEmbedded {

@@ -19,7 +19,11 @@ enum Measure {
     /// CPU time (user + system) of the whole process so far, nanoseconds (getrusage).
     static func processCPU() -> UInt64 {
         var usage = rusage()
+        #if os(Linux)
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        #else
         getrusage(RUSAGE_SELF, &usage)
+        #endif
         func ns(_ tv: timeval) -> UInt64 { UInt64(tv.tv_sec) * 1_000_000_000 + UInt64(tv.tv_usec) * 1_000 }
         return ns(usage.ru_utime) + ns(usage.ru_stime)
     }

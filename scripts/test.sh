@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The test command (README.md; called by .ci/run).
+#
+# Installs what the tests need (Debian's RabbitMQ, ActiveMQ and ruby-stomp; stomp.py from
+# PyPI), starts RabbitMQ and ActiveMQ on loopback, runs the whole suite against them and
+# the embedded broker, then the tests that kill and restart brokers, and stops the
+# brokers again — also when something fails.
+#
+#   scripts/test.sh            # everything
+#   SKIP_LINT=1 scripts/test.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export BROKER_STATE_DIR="${BROKER_STATE_DIR:-/tmp/stomp-gateway-test-brokers}"
+log() { printf '\n==> %s\n' "$*"; }
+
+log "installing test dependencies"
+bash scripts/brokers.sh install
+
+cleanup() {
+    local status=$?
+    log "stopping brokers"
+    bash scripts/brokers.sh stop all || true
+    exit "$status"
+}
+trap cleanup EXIT INT TERM
+
+log "building (debug, with tests)"
+swift build --build-tests
+
+if [ "${SKIP_LINT:-0}" != 1 ]; then
+    log "swift format lint"
+    swift format lint --strict --recursive --configuration .swift-format Sources Tests Package.swift
+fi
+
+log "starting RabbitMQ and ActiveMQ on loopback"
+bash scripts/brokers.sh start all
+# shellcheck disable=SC1091
+source "$BROKER_STATE_DIR/env"
+export STOMP_TEST_REQUIRE_BROKERS=1
+
+log "swift test (embedded broker, RabbitMQ, ActiveMQ, stomp.py and ruby-stomp interop)"
+swift test --skip-build --skip Disruptive
+
+log "swift test: brokers killed and restarted (one at a time)"
+STOMP_TEST_DISRUPTIVE=1 swift test --skip-build --filter Disruptive
+
+log "all tests passed"
