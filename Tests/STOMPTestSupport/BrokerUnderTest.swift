@@ -92,10 +92,10 @@ public final class BrokerUnderTest: Sendable {
             embeddedBox.broker = restarted
         case .rabbitMQ, .activeMQ:
             let script = TestEnvironment.repositoryRoot.appendingPathComponent("scripts/brokers.sh").path
-            let killed = try TestEnvironment.run("bash", [script, "kill", kind.rawValue])
+            let killed = try await TestEnvironment.runInBackground("bash", [script, "kill", kind.rawValue])
             guard killed.status == 0 else { throw TestEnvironmentError("kill \(kind.rawValue) failed: \(killed.output)") }
             try await Task.sleep(for: pause)
-            let started = try TestEnvironment.run("bash", [script, "start", kind.rawValue])
+            let started = try await TestEnvironment.runInBackground("bash", [script, "start", kind.rawValue])
             guard started.status == 0 else { throw TestEnvironmentError("restart \(kind.rawValue) failed: \(started.output)") }
         }
     }

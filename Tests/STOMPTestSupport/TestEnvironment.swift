@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// What the test command tells the tests: which real brokers run, and where.
 ///
 /// - `STOMP_TEST_RABBITMQ_URL`, `STOMP_TEST_ACTIVEMQ_URL`: brokers started by
@@ -20,7 +24,12 @@ public enum TestEnvironment {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
-    /// Runs a program to completion and returns its exit status and output.
+    /// Runs a program to completion (blocking) and returns its exit status and output.
+    ///
+    /// Uses `posix_spawn` and `waitpid` directly: Foundation's `Process.waitUntilExit()`
+    /// was seen never to return here once the program had started a daemon (a broker).
+    /// Output goes to a file, not a pipe, because such a daemon keeps inherited
+    /// descriptors open and a pipe would never reach end-of-file.
     @discardableResult
     public static func run(
         _ executable: String,
@@ -29,19 +38,40 @@ public enum TestEnvironment {
     ) throws -> (
         status: Int32, output: String
     ) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [executable] + arguments
+        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("stomp-test-\(UUID().uuidString).log").path
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
         var env = ProcessInfo.processInfo.environment
         for (key, value) in environment { env[key] = value }
-        process.environment = env
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let spawned = posix_spawnp(&pid, executable, &actions, nil, argv, envp)
+        guard spawned == 0 else { throw TestEnvironmentError("could not start \(executable): errno \(spawned)") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        let exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return (exitStatus, output)
+    }
+
+    /// Runs a program on a dispatch thread, so a slow one (a broker restart) does not
+    /// hold one of the few threads of Swift's cooperative pool.
+    public static func runInBackground(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try run(executable, arguments) })
+            }
+        }
     }
 
     /// A destination name unique to one test.
