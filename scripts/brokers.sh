@@ -152,7 +152,7 @@ POLICY_RC=/usr/sbin/policy-rc.d
 do_install() {
     [ "$(id -u)" = 0 ] || die "install needs root (apt-get)"
     export DEBIAN_FRONTEND=noninteractive
-    local pkgs=(rabbitmq-server activemq ruby-stomp) missing=() p
+    local pkgs=(rabbitmq-server activemq ruby-stomp openssl) missing=() p
     for p in "${pkgs[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
     done
