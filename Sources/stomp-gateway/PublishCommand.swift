@@ -56,6 +56,6 @@ struct PublishCommand: AsyncParsableCommand {
             throw error
         }
         try await client.disconnect()
-        FileHandle.standardError.write(Data("published \(bytes.readableBytes) bytes to \(destination)\n".utf8))
+        Console.error("published \(bytes.readableBytes) bytes to \(destination)")
     }
 }

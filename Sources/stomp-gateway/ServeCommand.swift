@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import NIOCore
 import STOMPBroker
 import STOMPClient
 import ServiceLifecycle
@@ -42,19 +43,27 @@ struct ServeCommand: AsyncParsableCommand {
             var configuration = EmbeddedBrokerConfiguration(host: brokerHost, port: brokerPort)
             if let brokerLogin, let brokerPasscode { configuration.credentials = (brokerLogin, brokerPasscode) }
             let embedded = EmbeddedBroker(configuration: configuration, logger: logger)
-            let address = try await embedded.start()
-            print("stomp-gateway: embedded STOMP broker listening on stomp://\(address.ipAddress ?? brokerHost):\(address.port ?? brokerPort)")
+            let address: SocketAddress
+            do {
+                address = try await embedded.start()
+            } catch {
+                throw CommandError(
+                    "could not listen on \(brokerHost):\(brokerPort) for the embedded broker (\(error)); "
+                        + "is another broker running there? Use --broker-port, or --broker URL to use that broker"
+                )
+            }
+            Console.line("stomp-gateway: embedded STOMP broker listening on stomp://\(address.ipAddress ?? brokerHost):\(address.port ?? brokerPort)")
             services.append(embedded)
         } else {
             let client = try STOMPClient(configuration: broker.clientConfiguration(urls: urls), logger: logger)
             services.append(BrokerConnectionService(client: client, logger: logger))
-            print("stomp-gateway: using broker \(urls.map(\.description).joined(separator: ", "))")
+            Console.line("stomp-gateway: using broker \(urls.map(\.description).joined(separator: ", "))")
         }
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )
         try await group.run()
-        print("stomp-gateway: stopped")
+        Console.line("stomp-gateway: stopped")
     }
 }
 
@@ -70,7 +79,7 @@ struct BrokerConnectionService: Service {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 try await client.connect()
-                print("stomp-gateway: connected to \(client.connectedBroker?.description ?? "broker")")
+                Console.line("stomp-gateway: connected to \(client.connectedBroker?.description ?? "broker")")
                 break
             } catch {
                 logger.warning("broker not reachable; retrying", metadata: ["error": "\(error)"])

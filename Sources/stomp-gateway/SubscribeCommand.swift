@@ -50,7 +50,7 @@ struct SubscribeCommand: AsyncParsableCommand {
         let client = try STOMPClient(configuration: configuration)
         try await client.connect()
         let subscription = try await client.subscribe(to: destination, ack: ackMode, headers: headers, id: subscriptionID)
-        FileHandle.standardError.write(Data("subscribed to \(destination)\n".utf8))
+        Console.error("subscribed to \(destination)")
         var received = 0
         for try await message in subscription {
             var text = ""
