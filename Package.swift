@@ -59,6 +59,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The gateway's logic: destinations and patterns, retained history. No I/O.
+        .target(
+            name: "GatewayCore",
+            dependencies: [
+                .product(name: "DequeModule", package: "swift-collections")
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The thin executable.
         .executableTarget(
             name: "stomp-gateway",
@@ -90,6 +98,11 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GatewayCoreTests",
+            dependencies: ["GatewayCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
