@@ -46,10 +46,7 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         connectTimeout?.cancel()
-        if let session {
-            router.unregister(sessionID: session.id)
-            self.session = nil
-        }
+        unregisterSession()
         state = .closing
         transactions.removeAll()
         context.fireChannelInactive()
@@ -221,6 +218,9 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
         case .disconnect:
             state = .closing
             transactions.removeAll()
+            // Leave the router now, so that nothing more is dispatched to a closing
+            // connection (an auto-ack queue message written now would be lost).
+            unregisterSession()
             if let receipt = headers[STOMPHeaderName.receipt] {
                 let bytes = STOMPEncoder.encode(
                     STOMPFrame(.receipt, headers: [STOMPHeaderName.receiptID: receipt]),
@@ -251,6 +251,14 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
         write(STOMPFrame(.receipt, headers: [STOMPHeaderName.receiptID: receipt]), version: session.version, context: context)
     }
 
+    /// Removes the session from the router (once): its subscriptions end and its
+    /// unacknowledged messages go back to their queues.
+    private func unregisterSession() {
+        guard let session else { return }
+        self.session = nil
+        router.unregister(sessionID: session.id)
+    }
+
     // MARK: Output
 
     private func write(_ frame: STOMPFrame, version: STOMPVersion, context: ChannelHandlerContext) {
@@ -274,6 +282,7 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
             return .v1_0
         }()
         state = .closing
+        unregisterSession()
         router.metrics.protocolErrors.increment()
         logger.info("protocol error", metadata: ["message": "\(message)"])
         var headers: STOMPHeaders = [STOMPHeaderName.message: message, STOMPHeaderName.contentType: "text/plain"]

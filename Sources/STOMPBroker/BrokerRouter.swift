@@ -91,8 +91,12 @@ final class BrokerRouter: @unchecked Sendable {
             for name in session.ownedTemporaryQueues {
                 if let queue = state.queues.removeValue(forKey: name) {
                     metrics.dropped("no_temp_destination", count: queue.messages.count)
+                    // Other sessions subscribed to the deleted queue lose that subscription,
+                    // and what they had not acknowledged goes with the queue.
                     for key in queue.consumers {
-                        state.sessions[key.sessionID]?.subscriptions.removeValue(forKey: key.id)
+                        if let removed = state.sessions[key.sessionID]?.subscriptions.removeValue(forKey: key.id) {
+                            for id in removed.unacked { state.unacked.removeValue(forKey: id) }
+                        }
                     }
                 }
                 touched.remove(name)

@@ -4,13 +4,18 @@ import STOMPCore
 import STOMPTestSupport
 import Testing
 
-/// Runs `body` against a fresh embedded broker on a free port and stops the broker
-/// afterwards, whether `body` succeeded or not.
+extension EmbeddedBrokerConfiguration {
+    /// The defaults, on loopback and a free port.
+    static var forTests: EmbeddedBrokerConfiguration { EmbeddedBrokerConfiguration(host: "127.0.0.1", port: 0) }
+}
+
+/// Runs `body` against a fresh embedded broker with `configuration` and stops the
+/// broker afterwards, whether `body` succeeded or not.
 func withEmbeddedBroker(
-    _ configure: (inout EmbeddedBrokerConfiguration) -> Void = { _ in },
+    _ configuration: EmbeddedBrokerConfiguration = .forTests,
     _ body: (_ broker: EmbeddedBroker, _ port: Int) async throws -> Void
 ) async throws {
-    let underTest = try #require(try await BrokerKind.embedded.start(configure: configure))
+    let underTest = try #require(try await BrokerKind.embedded.start { $0 = configuration })
     let broker = try #require(underTest.embedded)
     do {
         try await body(broker, underTest.url.port)
@@ -23,7 +28,11 @@ func withEmbeddedBroker(
 
 /// Checks that a well-behaved pair of clients can still exchange a message through a
 /// queue on the broker: one bad connection must not take the broker down.
-func expectBrokerStillServes(port: Int, connectHeaders: [(String, String)] = [], sourceLocation: SourceLocation = #_sourceLocation)
+func expectBrokerStillServes(
+    port: Int,
+    connectHeaders: [(String, String)] = [],
+    sourceLocation: SourceLocation = #_sourceLocation
+)
     async throws
 {
     let queue = TestEnvironment.unique("/queue/healthy-")
@@ -54,7 +63,11 @@ func expectError(
     }
     let message = frame.headers[STOMPHeaderName.message] ?? ""
     for word in words {
-        #expect(message.lowercased().contains(word.lowercased()), "ERROR message \(message.debugDescription) lacks \(word.debugDescription)", sourceLocation: sourceLocation)
+        #expect(
+            message.lowercased().contains(word.lowercased()),
+            "ERROR message \(message.debugDescription) lacks \(word.debugDescription)",
+            sourceLocation: sourceLocation
+        )
     }
     let closed = await connection.waitForClose(timeout: timeout)
     #expect(closed, "the broker did not close the connection after its ERROR", sourceLocation: sourceLocation)
@@ -62,7 +75,11 @@ func expectError(
 }
 
 /// Asserts that no MESSAGE arrives on `connection` within `window`.
-func expectNoMessage(on connection: WireConnection, within window: Duration = .milliseconds(300), sourceLocation: SourceLocation = #_sourceLocation)
+func expectNoMessage(
+    on connection: WireConnection,
+    within window: Duration = .milliseconds(300),
+    sourceLocation: SourceLocation = #_sourceLocation
+)
     async
 {
     let frame = await connection.nextFrame(timeout: window) { $0.command == .message }

@@ -79,8 +79,12 @@ struct InteropTests {
 enum InteropTools {
     static let missing: [String] = {
         var missing: [String] = []
-        if (try? TestEnvironment.run("ruby", ["-e", "require 'stomp'"]))?.status != 0 { missing.append("ruby with the stomp gem (Debian ruby-stomp)") }
-        if (try? TestEnvironment.run("python3", ["-c", "import stomp"]))?.status != 0 { missing.append("python3 with stomp.py (pip install stomp.py)") }
+        if (try? TestEnvironment.run("ruby", ["-e", "require 'stomp'"]))?.status != 0 {
+            missing.append("ruby with the stomp gem (Debian ruby-stomp)")
+        }
+        if (try? TestEnvironment.run("python3", ["-c", "import stomp"]))?.status != 0 {
+            missing.append("python3 with stomp.py (pip install stomp.py)")
+        }
         return missing
     }()
 

@@ -20,11 +20,18 @@ final class WireConnection: @unchecked Sendable {
         self.inbox = inbox
     }
 
-    /// Opens a TCP connection to the broker on `port` (loopback).
-    static func open(port: Int) async throws -> WireConnection {
+    /// Opens a TCP connection to the broker on `port` (loopback). With `reading` false
+    /// nothing is read until ``startReading()``: a consumer that has stopped reading.
+    static func open(port: Int, reading: Bool = true, receiveBufferSize: Int? = nil) async throws -> WireConnection {
         let inbox = Inbox()
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.seconds(5))
+            .channelOption(.autoRead, value: reading)
+        if let receiveBufferSize {
+            bootstrap = bootstrap.channelOption(.socketOption(.so_rcvbuf), value: .init(receiveBufferSize))
+        }
+        let channel =
+            try await bootstrap
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(InboxHandler(inbox: inbox))
@@ -39,20 +46,28 @@ final class WireConnection: @unchecked Sendable {
     static func connected(
         port: Int,
         acceptVersion: String? = "1.2",
-        headers extra: [(String, String)] = []
+        headers extra: [(String, String)] = [],
+        receiveBufferSize: Int? = nil
     ) async throws -> WireConnection {
-        let connection = try await open(port: port)
-        var lines = ["CONNECT"]
-        if let acceptVersion { lines.append("accept-version:\(acceptVersion)") }
-        lines.append("host:/")
-        lines += extra.map { "\($0.0):\($0.1)" }
-        try await connection.write(lines.joined(separator: "\n") + "\n\n\0")
+        let connection = try await open(port: port, receiveBufferSize: receiveBufferSize)
+        try await connection.write(connectFrame(acceptVersion: acceptVersion, headers: extra))
         let answer = await connection.nextFrame()
         guard answer?.command == .connected else {
             await connection.close()
             throw TestEnvironmentError("expected CONNECTED, got \(answer.map(String.init(describing:)) ?? "nothing")")
         }
         return connection
+    }
+
+    /// Stops reading from the socket: the broker's writes back up, as with a stuck consumer.
+    func stopReading() async throws {
+        try await channel.setOption(.autoRead, value: false).get()
+    }
+
+    /// Starts reading again after ``stopReading()`` or ``open(port:reading:receiveBufferSize:)``
+    /// with `reading` false.
+    func startReading() async throws {
+        try await channel.setOption(.autoRead, value: true).get()
     }
 
     /// Writes raw bytes.

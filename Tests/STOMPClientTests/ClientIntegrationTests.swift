@@ -157,7 +157,9 @@ struct ClientIntegrationTests {
             let recorder = EventRecorder(client)
             try await client.connect()
             let queue = TestEnvironment.unique("/queue/")
-            let feed = try await client.subscribe(to: queue)
+            // client-individual: a message the broker still hands to the dead connection
+            // (it has not noticed yet) is redelivered once it does, instead of being lost.
+            let feed = try await client.subscribe(to: queue, ack: .clientIndividual)
             let connected = await recorder.wait(timeout: .seconds(2)) { $0.kind == .connected }
             try #require(connected != nil)
 
@@ -181,7 +183,9 @@ struct ClientIntegrationTests {
             #expect(resubscribed != nil)
             let publisher = try await broker.connectClient()
             try await publisher.send(to: queue, body: "after reconnect", receipt: true)
-            #expect(try await nextMessage(feed)?.bodyString == "after reconnect")
+            let message = try await nextMessage(feed, timeout: .seconds(20))
+            #expect(message?.bodyString == "after reconnect")
+            if let message { try await client.ack(message) }
             try await publisher.disconnect()
             try await client.disconnect()
             await proxy.close()

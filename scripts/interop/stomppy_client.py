@@ -76,7 +76,8 @@ def main(argv):
     deadline = time.monotonic() + timeout
 
     listener = Listener(count)
-    conn = stomp.Connection12(host_and_ports=[(host, port)], vhost="/", heartbeats=(0, 0))
+    conn = stomp.Connection12(host_and_ports=[(host, port)], vhost="/", heartbeats=(0, 0),
+                              reconnect_attempts_max=1)
     conn.set_listener("interop", listener)
     try:
         conn.connect(
@@ -85,7 +86,7 @@ def main(argv):
             wait=True,
         )
     except Exception as error:  # noqa: BLE001 - any failure is reported the same way
-        fail("could not connect to %s:%d: %s" % (host, port, error))
+        fail("could not connect to %s:%d: %r" % (host, port, error))
 
     if mode == "publish":
         for index in range(1, count + 1):
