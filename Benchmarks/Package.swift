@@ -1,5 +1,11 @@
 // swift-tools-version:6.1
+import Foundation
 import PackageDescription
+
+// SwiftPM names a path dependency after its folder; the main package's folder is
+// whatever the clone is called, so take it from this manifest's location.
+let mainPackage = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .lastPathComponent.lowercased()
 
 // Throughput and latency figures for stomp-gateway. A separate package so that the
 // main package's build and tests never pay for it:
@@ -20,9 +26,9 @@ let package = Package(
         .executableTarget(
             name: "stomp-bench",
             dependencies: [
-                .product(name: "STOMPCore", package: "main"),
-                .product(name: "STOMPClient", package: "main"),
-                .product(name: "STOMPBroker", package: "main"),
+                .product(name: "STOMPCore", package: mainPackage),
+                .product(name: "STOMPClient", package: mainPackage),
+                .product(name: "STOMPBroker", package: mainPackage),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

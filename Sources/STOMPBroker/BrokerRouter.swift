@@ -82,7 +82,7 @@ final class BrokerRouter: @unchecked Sendable {
     /// messages go back to the front of their queues (marked redelivered), and its
     /// temporary queues are deleted.
     func unregister(sessionID: Int) {
-        let deliveries: [Delivery] = lock.withLock {
+        let sessionsToDrain: [BrokerSession] = lock.withLock {
             guard let session = state.sessions[sessionID] else { return [] }
             var touched = Set<String>()
             for subscription in session.subscriptions.values {
@@ -104,17 +104,17 @@ final class BrokerRouter: @unchecked Sendable {
             state.sessions.removeValue(forKey: sessionID)
             var deliveries: [Delivery] = []
             for name in touched { dispatch(queue: name, into: &deliveries) }
-            return deliveries
+            return stage(deliveries)
         }
         metrics.connections.record(sessionCount)
-        perform(deliveries)
+        perform(sessionsToDrain)
     }
 
     // MARK: Subscriptions
 
     func subscribe(sessionID: Int, id: String, destination name: String, ackMode: STOMPAckMode, prefetch: Int?) throws(BrokerError) {
         let destination = try BrokerDestination(name)
-        let deliveries: [Delivery] = try locked { () throws(BrokerError) -> [Delivery] in
+        let sessionsToDrain: [BrokerSession] = try locked { () throws(BrokerError) -> [BrokerSession] in
             guard var session = state.sessions[sessionID] else { return [] }
             guard session.subscriptions[id] == nil else { throw .duplicateSubscription(id) }
             guard session.subscriptions.count < configuration.maxSubscriptionsPerConnection else {
@@ -146,13 +146,13 @@ final class BrokerRouter: @unchecked Sendable {
                 state.sessions[sessionID] = session
                 state.topics[name, default: []].append(key)
             }
-            return deliveries
+            return stage(deliveries)
         }
-        perform(deliveries)
+        perform(sessionsToDrain)
     }
 
     func unsubscribe(sessionID: Int, id: String) throws(BrokerError) {
-        let deliveries: [Delivery] = try locked { () throws(BrokerError) -> [Delivery] in
+        let sessionsToDrain: [BrokerSession] = try locked { () throws(BrokerError) -> [BrokerSession] in
             guard let subscription = state.sessions[sessionID]?.subscriptions.removeValue(forKey: id) else {
                 throw .unknownSubscription(id)
             }
@@ -160,9 +160,9 @@ final class BrokerRouter: @unchecked Sendable {
             removeSubscription(subscription, requeueInto: &touched)
             var deliveries: [Delivery] = []
             for name in touched { dispatch(queue: name, into: &deliveries) }
-            return deliveries
+            return stage(deliveries)
         }
-        perform(deliveries)
+        perform(sessionsToDrain)
     }
 
     /// Detaches a subscription from its destination and requeues what it had not
@@ -198,7 +198,7 @@ final class BrokerRouter: @unchecked Sendable {
     func send(_ frame: STOMPFrame, destination name: String) throws(BrokerError) {
         let destination = try BrokerDestination(name)
         metrics.messagesIn.increment()
-        let deliveries: [Delivery] = try locked { () throws(BrokerError) -> [Delivery] in
+        let sessionsToDrain: [BrokerSession] = try locked { () throws(BrokerError) -> [BrokerSession] in
             state.nextMessageID += 1
             let message = BrokerMessage(id: "m-\(state.nextMessageID)", send: frame, destination: name)
             var deliveries: [Delivery] = []
@@ -210,9 +210,9 @@ final class BrokerRouter: @unchecked Sendable {
                     deliverToTopicSubscriber(message, key: key, into: &deliveries)
                 }
             }
-            return deliveries
+            return stage(deliveries)
         }
-        perform(deliveries)
+        perform(sessionsToDrain)
     }
 
     private func enqueue(_ message: BrokerMessage, destination: BrokerDestination) throws(BrokerError) {
@@ -258,7 +258,11 @@ final class BrokerRouter: @unchecked Sendable {
     /// Hands queued messages to consumers, round robin, skipping those at their
     /// prefetch or with too much unwritten output. The caller holds the lock.
     private func dispatch(queue name: String, into deliveries: inout [Delivery]) {
-        guard var queue = state.queues[name], !queue.consumers.isEmpty, !queue.messages.isEmpty else { return }
+        // Taken out of the dictionary while it is changed: a copy left behind would make
+        // the first removeFirst() copy the whole Deque (O(queue length) per dispatch).
+        guard var queue = state.queues.removeValue(forKey: name) else { return }
+        defer { state.queues[name] = queue }
+        guard !queue.consumers.isEmpty, !queue.messages.isEmpty else { return }
         var skipped = 0
         while !queue.messages.isEmpty, skipped < queue.consumers.count {
             let key = queue.consumers[queue.next % queue.consumers.count]
@@ -281,7 +285,6 @@ final class BrokerRouter: @unchecked Sendable {
             state.sessions[key.sessionID]!.pendingBytes += message.size
             deliveries.append(Delivery(session: session.session, frame: frame, bytes: message.size))
         }
-        state.queues[name] = queue
     }
 
     // MARK: Acknowledgements
@@ -290,7 +293,7 @@ final class BrokerRouter: @unchecked Sendable {
     /// mode the acknowledgement covers every earlier message of the subscription.
     /// Unknown ids — a topic message, or one acknowledged already — are ignored.
     func acknowledge(sessionID: Int, messageID: String, requeue: Bool) {
-        let deliveries: [Delivery] = lock.withLock {
+        let sessionsToDrain: [BrokerSession] = lock.withLock {
             guard let entry = state.unacked[messageID], entry.key.sessionID == sessionID,
                 let subscription = state.sessions[sessionID]?.subscriptions[entry.key.id],
                 let position = subscription.unacked.firstIndex(of: messageID)
@@ -308,18 +311,18 @@ final class BrokerRouter: @unchecked Sendable {
             touched.insert(subscription.destination.name)
             var deliveries: [Delivery] = []
             for name in touched { dispatch(queue: name, into: &deliveries) }
-            return deliveries
+            return stage(deliveries)
         }
-        perform(deliveries)
+        perform(sessionsToDrain)
     }
 
     // MARK: Output accounting
 
     /// Called when a write finished: frees the session's pending output and resumes
     /// dispatching to it when it had been paused.
-    func writeCompleted(sessionID: Int, bytes: Int) {
-        metrics.messagesOut.increment()
-        let deliveries: [Delivery] = lock.withLock {
+    func writeCompleted(sessionID: Int, bytes: Int, messages: Int = 1) {
+        metrics.messagesOut.increment(by: Int64(messages))
+        let sessionsToDrain: [BrokerSession] = lock.withLock {
             guard let pending = state.sessions[sessionID]?.pendingBytes else { return [] }
             state.sessions[sessionID]!.pendingBytes = pending - bytes
             let pause = configuration.queueDispatchPauseBytes
@@ -328,9 +331,9 @@ final class BrokerRouter: @unchecked Sendable {
             for subscription in session.subscriptions.values where subscription.destination.isQueue {
                 dispatch(queue: subscription.destination.name, into: &deliveries)
             }
-            return deliveries
+            return stage(deliveries)
         }
-        perform(deliveries)
+        perform(sessionsToDrain)
     }
 
     /// Runs `body` under the lock, keeping its typed error.
@@ -340,10 +343,21 @@ final class BrokerRouter: @unchecked Sendable {
         return try body()
     }
 
-    private func perform(_ deliveries: [Delivery]) {
-        for delivery in deliveries {
-            delivery.session.deliver(delivery.frame, accounted: delivery.bytes, router: self)
+    /// Puts deliveries into their sessions' outboxes in the order decided; the caller
+    /// holds the lock, so two threads can never reorder one session's messages.
+    /// Returns the sessions whose outbox needs a drain scheduled.
+    private func stage(_ deliveries: [Delivery]) -> [BrokerSession] {
+        var sessions: [BrokerSession] = []
+        for delivery in deliveries where delivery.session.enqueue(delivery.frame, accounted: delivery.bytes) {
+            sessions.append(delivery.session)
         }
+        return sessions
+    }
+
+    /// Schedules one drain per session on its event loop (never inline, so a write that
+    /// completes at once cannot re-enter the router from inside a write).
+    private func perform(_ sessions: [BrokerSession]) {
+        for session in sessions { session.scheduleDrain(router: self) }
     }
 
     // MARK: Introspection

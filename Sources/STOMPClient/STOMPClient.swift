@@ -221,7 +221,14 @@ public final class STOMPClient: Sendable {
         var frame = frame
         guard receipt else {
             let bytes = STOMPEncoder.encode(frame, version: connection.version, allocator: connection.channel.allocator)
-            try await connection.channel.writeAndFlush(bytes)
+            if connection.channel.isWritable {
+                // The socket keeps up: hand the bytes to the event loop and return without a
+                // round trip. A failed write closes the channel, so later sends fail with it.
+                connection.channel.writeAndFlush(bytes, promise: nil)
+            } else {
+                // Back-pressure: past the high water mark, wait for this write.
+                try await connection.channel.writeAndFlush(bytes)
+            }
             return
         }
         let receiptID = state.withLockedValue { $0.makeID("receipt") }

@@ -25,3 +25,13 @@ extension UnsafeRawBufferPointer {
         return UnsafeRawPointer(found) - base
     }
 }
+
+extension UnsafeRawBufferPointer {
+    /// Whether these bytes are exactly the UTF-8 of `literal` (one length check, one memcmp).
+    @inline(__always)
+    func equals(_ literal: StaticString) -> Bool {
+        guard literal.utf8CodeUnitCount == count else { return false }
+        guard count > 0, let base = baseAddress else { return count == 0 }
+        return memcmp(base, literal.utf8Start, count) == 0
+    }
+}

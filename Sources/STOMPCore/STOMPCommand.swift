@@ -47,10 +47,28 @@ public enum STOMPCommand: String, Sendable, Hashable, CaseIterable, CustomString
         }
     }
 
-    /// Parses a command from the bytes of a command line (without its EOL).
+    /// Parses a command from the bytes of a command line (without its EOL), comparing
+    /// bytes: no String is made for the commands of every frame.
     init?(bytes: UnsafeRawBufferPointer) {
-        // Commands are short ASCII words; a string of up to 15 bytes is stored inline.
         guard bytes.count >= 3, bytes.count <= 11 else { return nil }
-        self.init(rawValue: String(decoding: bytes, as: UTF8.self))
+        @inline(__always) func matches(_ literal: StaticString) -> Bool { bytes.equals(literal) }
+        switch bytes[0] {
+        case UInt8(ascii: "M") where matches("MESSAGE"): self = .message
+        case UInt8(ascii: "S") where matches("SEND"): self = .send
+        case UInt8(ascii: "S") where matches("SUBSCRIBE"): self = .subscribe
+        case UInt8(ascii: "S") where matches("STOMP"): self = .stomp
+        case UInt8(ascii: "A") where matches("ACK"): self = .ack
+        case UInt8(ascii: "A") where matches("ABORT"): self = .abort
+        case UInt8(ascii: "N") where matches("NACK"): self = .nack
+        case UInt8(ascii: "R") where matches("RECEIPT"): self = .receipt
+        case UInt8(ascii: "C") where matches("CONNECT"): self = .connect
+        case UInt8(ascii: "C") where matches("CONNECTED"): self = .connected
+        case UInt8(ascii: "C") where matches("COMMIT"): self = .commit
+        case UInt8(ascii: "B") where matches("BEGIN"): self = .begin
+        case UInt8(ascii: "U") where matches("UNSUBSCRIBE"): self = .unsubscribe
+        case UInt8(ascii: "D") where matches("DISCONNECT"): self = .disconnect
+        case UInt8(ascii: "E") where matches("ERROR"): self = .error
+        default: return nil
+        }
     }
 }

@@ -43,6 +43,46 @@ enum STOMPHeaderEscaping {
         return String(decoding: output, as: UTF8.self)
     }
 
+    /// The header names STOMP defines and brokers commonly send, as constant strings:
+    /// a name among them costs no decoding and no allocation. Names containing a
+    /// backslash never match, so escaping is unaffected.
+    @inline(__always)
+    static func knownName(_ bytes: UnsafeRawBufferPointer) -> String? {
+        @inline(__always) func matches(_ literal: StaticString) -> Bool { bytes.equals(literal) }
+        switch bytes.count {
+        case 2: if matches("id") { return STOMPHeaderName.id }
+        case 3: if matches("ack") { return STOMPHeaderName.ack }
+        case 4: if matches("host") { return STOMPHeaderName.host }
+        case 5: if matches("login") { return STOMPHeaderName.login }
+        case 6: if matches("server") { return STOMPHeaderName.server }
+        case 7:
+            if matches("receipt") { return STOMPHeaderName.receipt }
+            if matches("message") { return STOMPHeaderName.message }
+            if matches("version") { return STOMPHeaderName.version }
+            if matches("session") { return STOMPHeaderName.session }
+        case 8:
+            if matches("passcode") { return STOMPHeaderName.passcode }
+            if matches("reply-to") { return STOMPHeaderName.replyTo }
+        case 10:
+            if matches("message-id") { return STOMPHeaderName.messageID }
+            if matches("receipt-id") { return STOMPHeaderName.receiptID }
+            if matches("heart-beat") { return STOMPHeaderName.heartBeat }
+        case 11:
+            if matches("destination") { return STOMPHeaderName.destination }
+            if matches("transaction") { return STOMPHeaderName.transaction }
+            if matches("redelivered") { return STOMPHeaderName.redelivered }
+        case 12:
+            if matches("subscription") { return STOMPHeaderName.subscription }
+            if matches("content-type") { return STOMPHeaderName.contentType }
+        case 14:
+            if matches("content-length") { return STOMPHeaderName.contentLength }
+            if matches("accept-version") { return STOMPHeaderName.acceptVersion }
+            if matches("correlation-id") { return STOMPHeaderName.correlationID }
+        default: break
+        }
+        return nil
+    }
+
     /// Writes `string` as a header name or value.
     @inline(__always)
     static func write(_ string: String, escaped: Bool, version: STOMPVersion, into buffer: inout ByteBuffer) {

@@ -41,7 +41,14 @@ public struct STOMPParser: Sendable {
     /// The version whose escaping rules apply, or `nil` to learn it from the stream.
     public var version: STOMPVersion?
 
+    private enum ContentLength: Sendable {
+        case valid(Int)
+        case invalid(String)
+    }
+
     private var state: State = .idle
+    /// The frame's first `content-length`, parsed as its header line was read.
+    private var contentLength: ContentLength?
     private var command: STOMPCommand = .send
     private var headers = STOMPHeaders()
     /// Bytes after the reader index already searched for the current delimiter.
@@ -103,25 +110,28 @@ public struct STOMPParser: Sendable {
                 }
                 let escaped = command.usesHeaderEscaping
                 let effectiveVersion = version ?? .v1_2
-                let header = try buffer.withUnsafeReadableBytes { bytes -> (String, String) in
+                let firstContentLength = contentLength == nil
+                let header = try buffer.withUnsafeReadableBytes { bytes -> (name: String, value: String, length: ContentLength?) in
                     let line = UnsafeRawBufferPointer(rebasing: bytes[..<lineEnd.contentLength])
                     guard let colon = line.firstOffset(of: ASCII.colon) else {
                         throw STOMPParseError.malformedHeader(STOMPParseError.excerpt(line))
                     }
-                    let name = try STOMPHeaderEscaping.decode(
-                        UnsafeRawBufferPointer(rebasing: line[..<colon]),
-                        escaped: escaped,
-                        version: effectiveVersion
-                    )
-                    let value = try STOMPHeaderEscaping.decode(
-                        UnsafeRawBufferPointer(rebasing: line[(colon + 1)...]),
-                        escaped: escaped,
-                        version: effectiveVersion
-                    )
-                    return (name, value)
+                    let nameBytes = UnsafeRawBufferPointer(rebasing: line[..<colon])
+                    let valueBytes = UnsafeRawBufferPointer(rebasing: line[(colon + 1)...])
+                    let name =
+                        try STOMPHeaderEscaping.knownName(nameBytes)
+                        ?? STOMPHeaderEscaping.decode(nameBytes, escaped: escaped, version: effectiveVersion)
+                    let value = try STOMPHeaderEscaping.decode(valueBytes, escaped: escaped, version: effectiveVersion)
+                    // The first content-length counts; read it from the bytes, not by a search at the end.
+                    var length: ContentLength?
+                    if firstContentLength, name == STOMPHeaderName.contentLength {
+                        length = Self.parseContentLength(valueBytes).map { .valid($0) } ?? .invalid(String(value.prefix(32)))
+                    }
+                    return (name, value, length)
                 }
+                if let length = header.length { contentLength = length }
                 consumeLine(lineEnd, from: &buffer)
-                headers.add(name: header.0, value: header.1)
+                headers.add(name: header.name, value: header.value)
 
             case .body(let contentLength?):
                 guard buffer.readableBytes > contentLength else { return .needMoreData }
@@ -163,8 +173,12 @@ public struct STOMPParser: Sendable {
     /// frame limits on what has been seen so far.
     private mutating func findLineEnd(in buffer: ByteBuffer) throws -> LineEnd? {
         let searchFrom = scanned
-        let lf = buffer.withUnsafeReadableBytes { $0.firstOffset(of: ASCII.lf, from: searchFrom) }
-        guard let lf else {
+        // One access to the buffer's bytes for the LF and the CR before it.
+        let found = buffer.withUnsafeReadableBytes { bytes -> (lf: Int, cr: Bool)? in
+            guard let lf = bytes.firstOffset(of: ASCII.lf, from: searchFrom) else { return nil }
+            return (lf, lf > 0 && bytes[lf - 1] == ASCII.cr)
+        }
+        guard let (lf, cr) = found else {
             scanned = buffer.readableBytes
             // A CR may still turn out to be part of a CRLF, hence the + 1.
             if scanned > limits.maxHeaderLineLength + 1 {
@@ -173,10 +187,7 @@ public struct STOMPParser: Sendable {
             if frameSize + scanned > limits.maxFrameSize { throw STOMPParseError.frameTooLarge(limit: limits.maxFrameSize) }
             return nil
         }
-        var contentLength = lf
-        if lf > 0, buffer.getInteger(at: buffer.readerIndex + lf - 1, as: UInt8.self) == ASCII.cr {
-            contentLength -= 1
-        }
+        let contentLength = cr ? lf - 1 : lf
         if contentLength > limits.maxHeaderLineLength {
             throw STOMPParseError.headerLineTooLong(limit: limits.maxHeaderLineLength)
         }
@@ -192,26 +203,28 @@ public struct STOMPParser: Sendable {
 
     private mutating func finishHeaders() throws {
         learnVersion()
-        guard let lengthValue = headers.first(name: STOMPHeaderName.contentLength) else {
+        switch contentLength {
+        case nil:
             state = .body(contentLength: nil)
-            return
+        case .invalid(let text):
+            throw STOMPParseError.invalidContentLength(text)
+        case .valid(let length):
+            if length > limits.maxBodySize { throw STOMPParseError.bodyTooLarge(limit: limits.maxBodySize) }
+            if frameSize + length + 1 > limits.maxFrameSize { throw STOMPParseError.frameTooLarge(limit: limits.maxFrameSize) }
+            state = .body(contentLength: length)
         }
-        guard let length = Self.parseContentLength(lengthValue) else {
-            throw STOMPParseError.invalidContentLength(String(lengthValue.prefix(32)))
-        }
-        if length > limits.maxBodySize { throw STOMPParseError.bodyTooLarge(limit: limits.maxBodySize) }
-        if frameSize + length + 1 > limits.maxFrameSize { throw STOMPParseError.frameTooLarge(limit: limits.maxFrameSize) }
-        state = .body(contentLength: length)
     }
 
-    private static func parseContentLength(_ value: String) -> Int? {
-        var utf8 = Substring(value).utf8[...]
+    private static func parseContentLength(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        var start = 0
+        var end = bytes.count
         // Tolerate surrounding spaces, which some 1.0 clients send.
-        while utf8.first == ASCII.space { utf8 = utf8.dropFirst() }
-        while utf8.last == ASCII.space { utf8 = utf8.dropLast() }
-        guard !utf8.isEmpty, utf8.count <= 18 else { return nil }
+        while start < end, bytes[start] == ASCII.space { start += 1 }
+        while end > start, bytes[end - 1] == ASCII.space { end -= 1 }
+        guard start < end, end - start <= 18 else { return nil }
         var result = 0
-        for byte in utf8 {
+        for index in start..<end {
+            let byte = bytes[index]
             guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
             result = result * 10 + Int(byte - UInt8(ascii: "0"))
         }
@@ -233,6 +246,7 @@ public struct STOMPParser: Sendable {
         let frame = STOMPFrame(command, headers: headers, body: body)
         headers = STOMPHeaders()
         headers.reserveCapacity(8)
+        contentLength = nil
         state = .idle
         scanned = 0
         frameSize = 0

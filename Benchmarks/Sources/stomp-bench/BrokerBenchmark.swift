@@ -19,12 +19,7 @@ struct BrokerBenchmark: AsyncParsableCommand {
         commandName: "broker",
         abstract: "Publish → subscribe throughput and latency over loopback: embedded broker vs RabbitMQ (and ActiveMQ).",
         discussion: """
-            Per broker: one STOMPClient subscribes (auto ack) and counts; another STOMPClient sends
-            --messages SENDs without receipts except the last. Each body starts with the send time
-            (monotonic clock of this process), so the subscriber measures publish → receive latency.
-            With --rounds > 1 the brokers take turns (embedded, RabbitMQ, ActiveMQ, embedded, …)
-            and the median round is reported, so that each figure sees the same machine noise.
-            The in-process embedded broker shares this process's CPU with the two clients.
+            Per broker: one STOMPClient subscribes (auto ack) and counts; another STOMPClient sends --messages SENDs without receipts except the last. Each body starts with the send time (monotonic clock of this process), so the subscriber measures publish → receive latency. With --rounds > 1 the brokers take turns (embedded, RabbitMQ, ActiveMQ, embedded, …) and the median round is reported, so that each figure sees the same machine noise. The in-process embedded broker shares this process's CPU with the two clients.
             """
     )
 
@@ -61,6 +56,12 @@ struct BrokerBenchmark: AsyncParsableCommand {
 
     @Option(help: "Publish at most this many messages per second (0: as fast as the client goes).")
     var rate: Double = 0
+
+    @Option(
+        help:
+            "Stall the subscriber once, halfway through, for this many seconds (0: never): the broker builds a backlog and must drain it."
+    )
+    var stallSubscriber: Double = 0
 
     @Option(help: "Give up on a broker after this many seconds without a message received.")
     var idleTimeout: Double = 15
@@ -133,18 +134,25 @@ struct BrokerBenchmark: AsyncParsableCommand {
             targets.append(Target(name: "activemq", url: try STOMPBrokerURL(activemq), cpu: .process(pid)))
         }
 
-        print("stomp-bench broker: \(messages) messages × \(bodySize) B body, warm-up \(warmup), /\(destination.rawValue)/…, "
-            + "\(rounds) round(s), rate \(rate > 0 ? "\(Format.grouped(rate))/s" : "unlimited")")
+        print(
+            "stomp-bench broker: \(messages) messages × \(bodySize) B body, warm-up \(warmup), /\(destination.rawValue)/…, "
+                + "\(rounds) round(s), rate \(rate > 0 ? "\(Format.grouped(rate))/s" : "unlimited")"
+        )
         print("one publisher STOMPClient (no receipts but the last) → broker → one subscriber STOMPClient (ack auto); loopback")
-        print("clients: their own 2 event loops in this process; broker CPU: "
-            + (broker != nil ? "the in-process broker's \(brokerThreads) event loop threads (thread CPU clocks)" : "")
-            + "; external brokers: their process tree (/proc)")
+        print(
+            "clients: their own 2 event loops in this process; broker CPU: "
+                + (broker != nil ? "the in-process broker's \(brokerThreads) event loop threads (thread CPU clocks)" : "")
+                + "; external brokers: their process tree (/proc)"
+        )
         if broker != nil {
-            print("NOTE: the embedded broker runs IN THIS PROCESS and shares the machine's \(System.coreCount) cores with the"
-                + " publisher and subscriber;\n      RabbitMQ/ActiveMQ run in their own processes but on the same cores, so every"
-                + " broker competes with the clients.")
+            print(
+                "NOTE: the embedded broker runs IN THIS PROCESS and shares the machine's \(System.coreCount) cores with the"
+                    + " publisher and subscriber;\n      RabbitMQ/ActiveMQ run in their own processes but on the same cores, so every"
+                    + " broker competes with the clients."
+            )
         }
         print()
+        Measure.flush()
 
         var results: [String: [RunResult]] = [:]
         for round in 1...rounds {
@@ -152,6 +160,7 @@ struct BrokerBenchmark: AsyncParsableCommand {
                 let result = await runOne(target, round: round, group: clientGroup, logger: logger)
                 results[target.name, default: []].append(result)
                 print("round \(round) \(target.name): \(result.summary)")
+                Measure.flush()
             }
         }
         try? await broker?.stop()
@@ -220,8 +229,6 @@ struct BrokerBenchmark: AsyncParsableCommand {
         var configuration = STOMPClientConfiguration(broker: target.url)
         configuration.reconnect = nil
         let destinationName = "/\(destination.rawValue)/stomp-bench.\(getpid()).\(round).\(target.name.prefix(while: { $0 != " " }))"
-        let total = warmup + messages
-        let progress = NIOLockedValueBox(0)
         var result = RunResult()
         let subscriber: STOMPClient
         let publisher: STOMPClient
@@ -234,21 +241,29 @@ struct BrokerBenchmark: AsyncParsableCommand {
             result.error = "connect: \(error)"
             return result
         }
-        defer {
-            Task {
-                try? await publisher.disconnect()
-                try? await subscriber.disconnect()
-            }
-        }
         let subscription: STOMPSubscription
         do {
             subscription = try await subscriber.subscribe(to: destinationName, receipt: true)
         } catch {
             result.error = "subscribe: \(error)"
+            try? await publisher.disconnect()
+            try? await subscriber.disconnect()
             return result
         }
+        result = await measure(publisher: publisher, subscription: subscription, destinationName: destinationName, cpu: target.cpu)
+        try? await subscription.unsubscribe()
+        try? await publisher.disconnect()
+        try? await subscriber.disconnect()
+        return result
+    }
+
+    func measure(publisher: STOMPClient, subscription: STOMPSubscription, destinationName: String, cpu: CPUSource) async -> RunResult {
+        var result = RunResult()
+        let total = warmup + messages
+        let progress = NIOLockedValueBox(0)
         let warmup = self.warmup
         let messages = self.messages
+        let stall = self.stallSubscriber
         let consumer = Task { () -> ConsumerResult in
             var out = ConsumerResult()
             out.latencies.reserveCapacity(messages)
@@ -269,6 +284,9 @@ struct BrokerBenchmark: AsyncParsableCommand {
                     }
                     out.received += 1
                     progress.withLockedValue { $0 = out.received }
+                    if stall > 0, out.received == warmup + messages / 2 {
+                        try await Task.sleep(for: .seconds(stall))
+                    }
                     if out.received == total { break }
                 }
             } catch is CancellationError {
@@ -311,7 +329,7 @@ struct BrokerBenchmark: AsyncParsableCommand {
                     try await Task.sleep(for: .milliseconds(1))
                 }
             }
-            let cpuBroker0 = await target.cpu.read()
+            let cpuBroker0 = await cpu.read()
             let cpuProcess0 = Measure.processCPU()
             let t0 = Measure.now()
             for i in 0..<messages {
@@ -329,7 +347,7 @@ struct BrokerBenchmark: AsyncParsableCommand {
             let published = Measure.now()
             let consumed = await consumer.value
             let cpuProcess1 = Measure.processCPU()
-            let cpuBroker1 = await target.cpu.read()
+            let cpuBroker1 = await cpu.read()
             result.sent = messages
             result.received = consumed.measured
             result.outOfOrder = consumed.outOfOrder
@@ -339,7 +357,7 @@ struct BrokerBenchmark: AsyncParsableCommand {
             result.processCPUSeconds = Double(cpuProcess1 - cpuProcess0) / 1e9
             if let b0 = cpuBroker0, let b1 = cpuBroker1 {
                 result.brokerCPUSeconds = Double(b1 &- b0) / 1e9
-                result.inProcessBroker = { if case .eventLoops = target.cpu { true } else { false } }()
+                result.inProcessBroker = { if case .eventLoops = cpu { true } else { false } }()
             }
             result.error = consumed.error
         } catch {
@@ -349,7 +367,6 @@ struct BrokerBenchmark: AsyncParsableCommand {
             result.received = consumed.measured
             result.error = "publish: \(error)"
         }
-        _ = try? await subscription.unsubscribe()
         return result
     }
 
@@ -433,7 +450,8 @@ struct RunResult: Sendable {
     }
 
     var summary: String {
-        var text = "\(received)/\(sent) received in \(Format.fixed(seconds, 2)) s (publisher done at \(Format.fixed(publishSeconds, 2)) s): "
+        var text =
+            "\(received)/\(sent) received in \(Format.fixed(seconds, 2)) s (publisher done at \(Format.fixed(publishSeconds, 2)) s): "
             + "\(Format.grouped(messagesPerSecond)) msg/s, p50 \(Format.fixed(latencyMS(0.5), 2)) ms, p99 \(Format.fixed(latencyMS(0.99), 2)) ms"
         if let brokerMicros { text += ", broker CPU \(Format.fixed(brokerMicros, 1)) µs/msg" }
         text += ", client CPU \(Format.fixed(clientMicros, 1)) µs/msg"
@@ -462,7 +480,11 @@ struct RunResult: Sendable {
     }
 
     static func ratios(_ a: RunResult, _ b: RunResult) -> String {
-        func ratio(_ x: Double, _ y: Double) -> String { y > 0 && x.isFinite && y.isFinite ? Format.fixed(x / y, 2) + "×" : "n/a" }
+        func ratio(_ x: Double, _ y: Double) -> String {
+            guard y > 0, x.isFinite, y.isFinite else { return "n/a" }
+            let r = x / y
+            return Format.fixed(r, r >= 0.1 ? 2 : r >= 0.001 ? 4 : 6) + "×"
+        }
         var parts = [
             "throughput \(ratio(a.messagesPerSecond, b.messagesPerSecond))",
             "p50 latency \(ratio(a.latencyMS(0.5), b.latencyMS(0.5)))",

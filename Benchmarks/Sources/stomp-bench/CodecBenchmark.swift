@@ -9,14 +9,7 @@ struct CodecBenchmark: ParsableCommand {
         commandName: "codec",
         abstract: "STOMPParser parse and STOMPEncoder encode throughput (frames/s, MB/s), single thread.",
         discussion: """
-            MESSAGE frames with 5 realistic headers (+ content-length) and bodies of 0 B, 1 KB and
-            64 KB. Parsing reads a pre-encoded buffer of many frames; 'chunked' hands it to the
-            parser in --chunk-size slices and keeps the leftover of each slice the way NIO's
-            ByteToMessageHandler does, 'whole' parses the buffer in one go (parser alone), and
-            'pipeline' writes the chunks into an EmbeddedChannel with ByteToMessageHandler
-            (STOMPFrameDecoder), the broker's and the client's real decoding path.
-            MB/s are 10^6 bytes of wire data per second. The target is 1 GB/s (1000 MB/s)
-            parsing 1 KB frames, chunked.
+            MESSAGE frames with 5 realistic headers (+ content-length) and bodies of 0 B, 1 KB and 64 KB. Parsing reads a pre-encoded buffer of many frames; 'chunked' hands it to the parser in --chunk-size slices, copying a frame cut by a slice's end together with the next slice into a reused scratch buffer (the copy a cumulation buffer makes), 'whole' parses the buffer in one go (parser alone), and 'pipeline' writes the chunks into an EmbeddedChannel with ByteToMessageHandler (STOMPFrameDecoder), the broker's and the client's real decoding path. MB/s are 10^6 bytes of wire data per second. The target, 1 GB/s (1000 MB/s) parsing 1 KB frames, is checked for chunked and pipeline.
             """
     )
 
@@ -35,6 +28,9 @@ struct CodecBenchmark: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Body sizes in bytes.")
     var bodySizes: [Int] = [0, 1024, 64 * 1024]
 
+    @Option(help: "Run exactly this many passes over the buffer per case, no warm-up, instead of timing (for callgrind/perf).")
+    var passes: Int?
+
     @Option(help: "Only these measurements (parse-chunked, parse-whole, parse-pipeline, encode-reuse, encode-alloc); default all.")
     var only: [String] = []
 
@@ -49,7 +45,7 @@ struct CodecBenchmark: ParsableCommand {
         print("MESSAGE frames, STOMP 1.2, headers: \(Self.sampleHeaderNames.joined(separator: ", ")) (+ content-length when the body is not empty)")
         print("chunk \(chunkSize) B; MB = 10^6 B of wire bytes; CPU = process CPU time (getrusage) over the same window\n")
         var rows: [[String]] = []
-        var target: (mbps: Double, met: Bool)?
+        var targets: [(name: String, mbps: Double)] = []
         for bodySize in bodySizes {
             let frames = Self.makeFrames(bodySize: bodySize, count: 64)
             var wire = ByteBuffer()
@@ -76,7 +72,8 @@ struct CodecBenchmark: ParsableCommand {
                     Format.fixed(result.cpuMBps, 0), Format.fixed(result.nsPerFrame, 0),
                 ])
                 print(rows.last!.joined(separator: "  "))
-                if name == "parse-chunked", bodySize == 1024 { target = (result.mbps, result.mbps >= 1000) }
+                Measure.flush()
+                if name.hasPrefix("parse-"), name != "parse-whole", bodySize == 1024 { targets.append((name, result.mbps)) }
             }
         }
         print()
@@ -86,18 +83,19 @@ struct CodecBenchmark: ParsableCommand {
                 rows
             )
         )
-        if let target {
-            print()
-            if target.met {
-                print("target ≥ 1 GB/s parsing 1 KB frames on one core: MET (\(Format.fixed(target.mbps, 0)) MB/s)")
+        if !targets.isEmpty { print() }
+        for target in targets {
+            let verdict: String
+            if target.mbps >= 1000 {
+                verdict = "MET (\(Format.fixed(target.mbps, 0)) MB/s)"
             } else {
                 let short = (1 - target.mbps / 1000) * 100
-                let factor = 1000 / target.mbps
-                print(
-                    "target ≥ 1 GB/s parsing 1 KB frames on one core: MISSED — \(Format.fixed(target.mbps, 0)) MB/s, "
-                        + "\(Format.fixed(short, 0))% short (needs \(Format.fixed(factor, 2))× faster)"
-                )
+                verdict =
+                    "MISSED — \(Format.fixed(target.mbps, 0)) MB/s, \(Format.fixed(short, 0))% short "
+                    + "(needs \(Format.fixed(1000 / target.mbps, 2))× faster)"
             }
+            let label = target.name == "parse-chunked" ? "parser, 64 KB reads" : "ByteToMessageHandler pipeline"
+            print("target ≥ 1 GB/s parsing 1 KB frames on one core, \(label) (\(target.name)): \(verdict)")
         }
     }
 
@@ -122,6 +120,28 @@ struct CodecBenchmark: ParsableCommand {
     /// Repeats `pass` for a warm-up, then for `runs` windows of `seconds`.
     func measure(_ pass: () throws -> Sample) throws -> Result {
         var sink = 0
+        if let passes {
+            var bytes = 0
+            var frames = 0
+            let t0 = Measure.now()
+            for _ in 0..<passes {
+                let sample = try pass()
+                bytes += sample.bytes
+                frames += sample.frames
+                sink &+= sample.sink
+            }
+            let wall = Double(Measure.now() - t0) / 1e9
+            if sink == 42 { print("", terminator: "") }
+            let mbps = Double(bytes) / wall / 1e6
+            return Result(
+                framesPerSecond: Double(frames) / wall,
+                mbps: mbps,
+                mbpsMin: mbps,
+                mbpsMax: mbps,
+                cpuMBps: .nan,
+                nsPerFrame: wall * 1e9 / Double(frames)
+            )
+        }
         let warmupEnd = Measure.now() + UInt64(seconds * 0.5e9)
         while Measure.now() < warmupEnd { sink &+= try pass().sink }
         var mbps: [Double] = []
@@ -159,10 +179,18 @@ struct CodecBenchmark: ParsableCommand {
         )
     }
 
-    /// Reads of `chunkSize` sliced from `wire`; the unparsed tail of a read is kept
-    /// and the next read appended to it, as ByteToMessageHandler's cumulation does.
+    /// Reads of `chunkSize` sliced from `wire`. A frame cut by the end of a read is
+    /// completed by copying the unparsed tail and the next read into a scratch buffer
+    /// (two, used in turn, allocated once), which is the copy a cumulation buffer makes,
+    /// without the allocator's share that 'pipeline' includes.
     func parseChunked(_ wire: ByteBuffer, frames expected: Int) throws -> Sample {
         var parser = STOMPParser(version: .v1_2)
+        let scratchCapacity = 2 * chunkSize + 2 * (wire.readableBytes / max(expected, 1)) + 4096
+        var scratch = [
+            ByteBufferAllocator().buffer(capacity: scratchCapacity),
+            ByteBufferAllocator().buffer(capacity: scratchCapacity),
+        ]
+        var turn = 0
         var pending: ByteBuffer?
         var frames = 0
         var sink = 0
@@ -174,8 +202,11 @@ struct CodecBenchmark: ParsableCommand {
             offset += length
             var buffer: ByteBuffer
             if var rest = pending.take() {
-                rest.writeBuffer(&chunk)
-                buffer = rest
+                turn ^= 1
+                scratch[turn].clear()
+                scratch[turn].writeBuffer(&rest)
+                scratch[turn].writeBuffer(&chunk)
+                buffer = scratch[turn]
             } else {
                 buffer = chunk
             }

@@ -86,6 +86,12 @@ enum Measure {
         return String(decoding: bytes[..<count], as: UTF8.self)
     }
 
+    /// Flushes stdout (all C streams), so that a figure already printed survives a crash
+    /// even when the output goes to a pipe or a file.
+    static func flush() {
+        fflush(nil)
+    }
+
     /// The value at quantile `q` (0…1) of sorted `values`, nearest rank.
     static func quantile(_ sorted: [UInt64], _ q: Double) -> UInt64? {
         guard !sorted.isEmpty else { return nil }
