@@ -102,6 +102,36 @@ struct ClientIntegrationTests {
         }
     }
 
+    /// A single consumer gets a queue's messages in order, through a backlog.
+    ///
+    /// The embedded broker once reordered a queue under load (a write that completed at
+    /// once re-entered the router) and could overflow its stack doing so. That was seen in
+    /// release-mode runs of `stomp-bench broker`, which checks the order of what it
+    /// receives; this debug-mode test did not reproduce the old defect, so the benchmark
+    /// remains its guard.
+    @Test(arguments: BrokerKind.allCases)
+    func aQueueKeepsOrderUnderLoad(kind: BrokerKind) async throws {
+        try await withBroker(kind) { broker in
+            let consumer = try await broker.connectClient { $0.subscriptionBufferSize = 64 }
+            let publisher = try await broker.connectClient()
+            let queue = TestEnvironment.unique("/queue/")
+            let feed = try await consumer.subscribe(to: queue)
+            // A backlog larger than the broker's dispatch pause (1 MiB) builds up while the
+            // consumer does not read; draining it is where the order broke.
+            let count = 3_000
+            let body = String(repeating: "x", count: 4096)
+            for index in 0..<count {
+                try await publisher.send(to: queue, body: "\(index) \(body)", receipt: index == count - 1)
+            }
+            let messages = try await collect(count, from: feed, timeout: .seconds(60))
+            #expect(messages.count == count)
+            let order = messages.compactMap { Int($0.bodyString.prefix { $0 != " " }) }
+            #expect(order == Array(0..<count), "first out-of-order index: \(String(describing: zip(order, 0...).first { $0 != $1 }))")
+            try await publisher.disconnect()
+            try await consumer.disconnect()
+        }
+    }
+
     @Test(arguments: BrokerKind.allCases)
     func binaryBodyWithNULBytesAndOneMegabyte(kind: BrokerKind) async throws {
         try await withBroker(kind) { broker in
