@@ -88,7 +88,9 @@ public final class STOMPClient: Sendable {
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "stomp-gateway.client")
     ) throws {
-        precondition(!configuration.brokers.isEmpty, "STOMPClientConfiguration.brokers must name at least one broker")
+        guard !configuration.brokers.isEmpty else {
+            throw STOMPClientError.invalidURL("", reason: "no broker given: STOMPClientConfiguration.brokers is empty")
+        }
         self.configuration = configuration
         self.group = eventLoopGroup
         self.logger = logger
