@@ -1,25 +1,42 @@
 import ArgumentParser
+import GatewayApp
+import GatewayHTTP
 import Logging
-import NIOCore
+import Metrics
+import Prometheus
 import STOMPBroker
 import STOMPClient
-import ServiceLifecycle
 
 /// `stomp-gateway serve`: runs the gateway; with no broker named, an embedded one.
+///
+/// Settings come from, in falling priority: these flags, `STOMP_GATEWAY_*` environment
+/// variables, the `--config` YAML file, the defaults (docs/CONFIGURATION.md).
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the gateway (with an embedded STOMP broker unless --broker names one).",
-        discussion: "SIGTERM or SIGINT drains and exits 0."
+        abstract: "Run the gateway (with an embedded STOMP broker unless a broker is named).",
+        discussion: """
+            Serves /healthz, /readyz and /metrics over HTTP. SIGTERM or SIGINT drains and exits 0.
+            Flags override STOMP_GATEWAY_* environment variables, which override the --config file.
+            """
     )
+
+    @Option(name: .customLong("config"), help: "YAML configuration file (see docs/CONFIGURATION.md).")
+    var configFile: String?
 
     @OptionGroup var broker: BrokerOptions
 
-    @Option(help: "Embedded broker: address to listen on.")
-    var brokerHost = "127.0.0.1"
+    @Option(help: "HTTP: address to listen on (default 127.0.0.1).")
+    var httpHost: String?
 
-    @Option(help: "Embedded broker: TCP port (0 picks a free one).")
-    var brokerPort = 61613
+    @Option(help: "HTTP: port, 0 for any free one (default 8080).")
+    var httpPort: Int?
+
+    @Option(help: "Embedded broker: address to listen on (default 127.0.0.1).")
+    var brokerHost: String?
+
+    @Option(help: "Embedded broker: TCP port, 0 for any free one (default 61613).")
+    var brokerPort: Int?
 
     @Option(help: "Embedded broker: require this login (with --broker-passcode).")
     var brokerLogin: String?
@@ -28,66 +45,51 @@ struct ServeCommand: AsyncParsableCommand {
     var brokerPasscode: String?
 
     func validate() throws {
-        guard (0...65535).contains(brokerPort) else { throw ValidationError("--broker-port must be 0–65535, got \(brokerPort)") }
+        if let brokerPort, !(0...65535).contains(brokerPort) { throw ValidationError("--broker-port must be 0–65535, got \(brokerPort)") }
+        if let httpPort, !(0...65535).contains(httpPort) { throw ValidationError("--http-port must be 0–65535, got \(httpPort)") }
         guard (brokerLogin == nil) == (brokerPasscode == nil) else {
             throw ValidationError("--broker-login and --broker-passcode go together")
         }
     }
 
     func run() async throws {
-        StompGatewayCommand.bootstrapLogging()
+        var settings: GatewayConfiguration
+        do {
+            settings = try await GatewayConfiguration.load(filePath: configFile)
+        } catch {
+            throw CommandError("\(error)")
+        }
+        StompGatewayCommand.bootstrapLogging(fallback: settings.logLevel)
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let logger = Logger(label: "stomp-gateway")
-        var services: [any Service] = []
+
+        if let httpHost { settings.http.host = httpHost }
+        if let httpPort { settings.http.port = httpPort }
+        let mode: GatewayApplication.BrokerMode
         let urls = try broker.urls()
-        if urls.isEmpty {
-            var configuration = EmbeddedBrokerConfiguration(host: brokerHost, port: brokerPort)
-            if let brokerLogin, let brokerPasscode { configuration.credentials = (brokerLogin, brokerPasscode) }
-            let embedded = EmbeddedBroker(configuration: configuration, logger: logger)
-            let address: SocketAddress
-            do {
-                address = try await embedded.start()
-            } catch {
-                throw CommandError(
-                    "could not listen on \(brokerHost):\(brokerPort) for the embedded broker (\(error)); "
-                        + "is another broker running there? Use --broker-port, or --broker URL to use that broker"
-                )
-            }
-            Console.line("stomp-gateway: embedded STOMP broker listening on stomp://\(address.ipAddress ?? brokerHost):\(address.port ?? brokerPort)")
-            services.append(embedded)
+        if !urls.isEmpty {
+            mode = .external(broker.clientConfiguration(urls: urls))
+        } else if let client = settings.clientConfiguration() {
+            mode = .external(client)
         } else {
-            let client = try STOMPClient(configuration: broker.clientConfiguration(urls: urls), logger: logger)
-            services.append(BrokerConnectionService(client: client, logger: logger))
-            Console.line("stomp-gateway: using broker \(urls.map(\.description).joined(separator: ", "))")
+            var embedded = settings.embeddedBrokerConfiguration()
+            if let brokerHost { embedded.host = brokerHost }
+            if let brokerPort { embedded.port = brokerPort }
+            if let brokerLogin, let brokerPasscode { embedded.credentials = (brokerLogin, brokerPasscode) }
+            mode = .embedded(embedded)
         }
-        let group = ServiceGroup(
-            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        let application = GatewayApplication(
+            http: .init(host: settings.http.host, port: settings.http.port),
+            broker: mode,
+            registry: registry,
+            logger: logger,
+            announce: { Console.line($0) }
         )
-        try await group.run()
-        Console.line("stomp-gateway: stopped")
-    }
-}
-
-/// Keeps the gateway's broker connection for the life of the service group.
-struct BrokerConnectionService: Service {
-    let client: STOMPClient
-    let logger: Logger
-
-    func run() async throws {
-        var attempt = 0
-        var generator = SystemRandomNumberGenerator()
-        let policy = client.configuration.reconnect ?? STOMPReconnectPolicy()
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            do {
-                try await client.connect()
-                Console.line("stomp-gateway: connected to \(client.connectedBroker?.description ?? "broker")")
-                break
-            } catch {
-                logger.warning("broker not reachable; retrying", metadata: ["error": "\(error)"])
-                try? await Task.sleep(for: policy.delay(attempt: attempt, using: &generator))
-                attempt += 1
-            }
+        do {
+            try await application.run()
+        } catch let error as GatewayStartupError {
+            throw CommandError(error.description)
         }
-        try? await gracefulShutdown()
-        try? await client.disconnect()
     }
 }

@@ -12,12 +12,14 @@ struct StompGatewayCommand: AsyncParsableCommand {
             Broker URLs look like stomp://[login:passcode@]host[:port][?host=VHOST];
             use stomp+ssl:// for TLS. Set LOG_LEVEL (trace, debug, info, warning, error).
             """,
-        subcommands: [ServeCommand.self, PublishCommand.self, SubscribeCommand.self],
+        subcommands: [ServeCommand.self, PublishCommand.self, SubscribeCommand.self, CheckConfigCommand.self],
         defaultSubcommand: ServeCommand.self
     )
 
-    static func bootstrapLogging() {
-        let level = Logger.Level(rawValue: Environment.value("LOG_LEVEL")?.lowercased() ?? "info") ?? .info
+    /// Sets up logging to standard error once per process: `LOG_LEVEL` wins, then
+    /// `fallback` (the configuration's `log.level`).
+    static func bootstrapLogging(fallback: Logger.Level = .info) {
+        let level = Environment.value("LOG_LEVEL").flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? fallback
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level

@@ -1,0 +1,136 @@
+import Configuration
+import Foundation
+import Logging
+
+extension GatewayConfiguration {
+    /// Reads the configuration: `STOMP_GATEWAY_*` environment variables first, then the
+    /// YAML file at `filePath` (if given), then the defaults. Everything is checked, and
+    /// every problem is reported at once.
+    ///
+    /// - An environment variable that is empty counts as unset; so does a value that is
+    ///   empty, `~` or `null` in the file. The default applies (or, for a variable, the
+    ///   file's value).
+    /// - A key in the file that is not a setting (a typo such as `htpp.port`) and a
+    ///   `STOMP_GATEWAY_*` variable that is not one are errors, not silently ignored.
+    /// - The file, when named, must exist; an empty file (or one of comments only) is fine.
+    ///
+    /// ```swift
+    /// let configuration = try await GatewayConfiguration.load(filePath: "stomp-gateway.yaml")
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - filePath: The YAML file, or `nil` for the environment and defaults only.
+    ///   - environment: The environment variables; only those starting with
+    ///     `STOMP_GATEWAY_` are read. Tests pass their own.
+    /// - Throws: ``GatewayConfigurationError`` listing every issue: each wrong value with
+    ///   its key and what is expected, each unknown key or variable, a missing or
+    ///   unparsable file.
+    public static func load(
+        filePath: String?,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) async throws -> GatewayConfiguration {
+        var issues: [GatewayConfigurationError.Issue] = []
+
+        // Only the gateway's own variables, and no empty ones: an empty variable is unset.
+        let prefix = GatewayConfigurationKey.environmentPrefix
+        let variables = environment.filter { $0.key.hasPrefix(prefix) && !$0.value.isEmpty }
+        let environmentProvider = EnvironmentVariablesProvider(
+            environmentVariables: variables,
+            secretsSpecifier: .specific(Set(GatewayConfigurationKey.all.filter(\.isSecret).map(\.environmentVariable)))
+        )
+        // `http.port` is looked up as `stomp_gateway.http.port`, which the provider
+        // encodes as STOMP_GATEWAY_HTTP_PORT.
+        var providers: [any ConfigProvider] = [
+            KeyMappingProvider(upstream: environmentProvider) { key in
+                key.prepending([GatewayConfigurationKey.environmentComponent])
+            }
+        ]
+
+        var file: GatewayConfigurationFile?
+        if let filePath {
+            do {
+                let opened = try await GatewayConfigurationFile.open(filePath)
+                if let provider = opened.provider { providers.append(provider) }
+                issues += await opened.unknownKeyIssues()
+                file = opened
+            } catch {
+                issues += error.issues
+            }
+        }
+        issues += unknownVariableIssues(in: variables)
+
+        var values = GatewayConfigurationValues(
+            reader: ConfigReader(providers: providers),
+            environment: variables,
+            file: file
+        )
+        for issue in issues { values.report(issue) }
+        let configuration = await read(from: &values)
+        guard values.issues.isEmpty else { throw GatewayConfigurationError(issues: values.issues) }
+        return configuration
+    }
+
+    /// Reads and checks every key, in documentation order.
+    private static func read(from values: inout GatewayConfigurationValues) async -> GatewayConfiguration {
+        var configuration = GatewayConfiguration()
+        let defaults = configuration
+
+        configuration.http.host = await values.host(.httpHost, default: defaults.http.host)
+        configuration.http.port = await values.port(.httpPort, default: defaults.http.port)
+
+        configuration.broker.urls = await values.brokerURLs(.brokerURLs)
+        configuration.broker.login = await values.text(.brokerLogin)
+        configuration.broker.passcode = await values.text(.brokerPasscode)
+        configuration.broker.virtualHost = await values.text(.brokerVirtualHost)
+
+        configuration.embedded.host = await values.host(.embeddedHost, default: defaults.embedded.host)
+        configuration.embedded.port = await values.port(.embeddedPort, default: defaults.embedded.port)
+        configuration.embedded.login = await values.text(.embeddedLogin)
+        configuration.embedded.passcode = await values.text(.embeddedPasscode)
+        if (configuration.embedded.login == nil) != (configuration.embedded.passcode == nil) {
+            let (given, missing): (GatewayConfigurationKey, GatewayConfigurationKey) =
+                configuration.embedded.login == nil ? (.embeddedPasscode, .embeddedLogin) : (.embeddedLogin, .embeddedPasscode)
+            values.report(
+                given,
+                "is set but \(missing.name) is not: embedded.login and embedded.passcode go together (set both to require them, or neither to accept any client)"
+            )
+        }
+        configuration.embedded.maxConnections = await values.count(.embeddedMaxConnections, default: defaults.embedded.maxConnections)
+        configuration.embedded.maxQueueMessages = await values.count(.embeddedMaxQueueMessages, default: defaults.embedded.maxQueueMessages)
+        configuration.embedded.maxQueueBytes = await values.byteCount(.embeddedMaxQueueBytes, default: defaults.embedded.maxQueueBytes)
+        configuration.embedded.queueOverflow = await values.choice(
+            .embeddedQueueOverflow,
+            default: defaults.embedded.queueOverflow,
+            kind: "a queue overflow policy",
+            options: ["reject-publish", "drop-oldest"],
+            parse: { .init(rawValue: $0) }
+        )
+        configuration.embedded.maxSubscriptionsPerConnection = await values.count(
+            .embeddedMaxSubscriptionsPerConnection,
+            default: defaults.embedded.maxSubscriptionsPerConnection
+        )
+
+        configuration.logLevel = await values.choice(
+            .logLevel,
+            default: defaults.logLevel,
+            kind: "a log level",
+            options: Logger.Level.allCases.map(\.rawValue),
+            parse: { Logger.Level(rawValue: $0) }
+        )
+        return configuration
+    }
+
+    /// `STOMP_GATEWAY_*` variables that are not settings (a typo must not be ignored).
+    private static func unknownVariableIssues(in variables: [String: String]) -> [GatewayConfigurationError.Issue] {
+        let known = GatewayConfigurationKey.all.map(\.environmentVariable)
+        return variables.keys.sorted().filter { !known.contains($0) }.map { name in
+            var message = "unknown environment variable"
+            if let suggestion = GatewayConfigurationKey.suggestion(for: name, among: known) {
+                message += "; did you mean \(suggestion)?"
+            } else {
+                message += " (every STOMP_GATEWAY_* variable must be a setting; see docs/CONFIGURATION.md)"
+            }
+            return GatewayConfigurationError.Issue(key: name, message: message)
+        }
+    }
+}
