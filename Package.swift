@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: [.defaults, "YAML"]),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "4.0.0"..<"5.0.0"),
     ],
     targets: [
         // The protocol: frames, codec, limits, heart-beat rule. NIOCore only.
@@ -70,11 +72,40 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Hummingbird glue: health, readiness, metrics (browser transports to come).
+        // Tokens: JWT verification (jwt-kit) into access grants; development tokens.
+        .target(
+            name: "GatewayAuth",
+            dependencies: [
+                "GatewayCore",
+                .product(name: "JWTKit", package: "jwt-kit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The browser transports on SwiftNIO: STOMP over WebSocket, SSE, the fan-out.
+        .target(
+            name: "GatewayPush",
+            dependencies: [
+                "GatewayCore", "STOMPCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Hummingbird glue: health, readiness, metrics, and the bridge from the push server.
         .target(
             name: "GatewayHTTP",
             dependencies: [
-                "GatewayCore",
+                "GatewayCore", "GatewayPush",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
@@ -85,8 +116,11 @@ let package = Package(
         .target(
             name: "GatewayApp",
             dependencies: [
-                "GatewayCore", "GatewayHTTP", "STOMPClient", "STOMPBroker",
+                "GatewayCore", "GatewayHTTP", "GatewayAuth", "GatewayPush", "STOMPClient", "STOMPBroker", "STOMPCore",
                 .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -99,8 +133,9 @@ let package = Package(
         .executableTarget(
             name: "stomp-gateway",
             dependencies: [
-                "GatewayApp",
+                "GatewayApp", "GatewayAuth", "GatewayCore", "GatewayPush",
                 "GatewayHTTP",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 "STOMPClient",
                 "STOMPBroker",
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,15 +1,19 @@
+import GatewayCore
 import GatewayHTTP
+import GatewayPush
 import Hummingbird
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
+import NIOSSL
 import Prometheus
 import STOMPBroker
 import STOMPClient
 import ServiceLifecycle
 
-/// The gateway as one `ServiceGroup`: the broker side (an embedded broker, or a client
-/// of the shop's broker) and the HTTP server (`/healthz`, `/readyz`, `/metrics`; the
-/// browser transports, webhooks and front door join later).
+/// The gateway as one `ServiceGroup`: the broker side (an embedded broker, or the
+/// shop's broker), the gateway's STOMP client, and the HTTP listener (the browser
+/// transports `/stomp` and `/events`, and `/healthz`, `/readyz`, `/metrics`).
 ///
 /// ```swift
 /// let app = GatewayApplication(http: .init(port: 8080), broker: .embedded(.init()), registry: registry, logger: logger)
@@ -30,6 +34,12 @@ public struct GatewayApplication: Sendable {
     public var http: GatewayHTTPServer.Settings
     /// The broker side.
     public var broker: BrokerMode
+    /// The browser transports' settings.
+    public var push: PushSettings
+    /// Tokens and public access.
+    public var authenticator: PushAuthenticator
+    /// TLS for the HTTP listener (HTTPS/WSS), if any.
+    public var tls: NIOSSLContext?
     /// Where metrics are registered and read from by `/metrics`.
     public var registry: PrometheusCollectorRegistry
     /// The logger.
@@ -41,12 +51,18 @@ public struct GatewayApplication: Sendable {
     public init(
         http: GatewayHTTPServer.Settings,
         broker: BrokerMode,
+        push: PushSettings = PushSettings(),
+        authenticator: PushAuthenticator = PushAuthenticator(verifier: nil, publicGrants: .none),
+        tls: NIOSSLContext? = nil,
         registry: PrometheusCollectorRegistry,
         logger: Logger,
         announce: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.http = http
         self.broker = broker
+        self.push = push
+        self.authenticator = authenticator
+        self.tls = tls
         self.registry = registry
         self.logger = logger
         self.announce = announce
@@ -54,10 +70,12 @@ public struct GatewayApplication: Sendable {
 
     /// Builds (and, for the embedded broker, starts listening) every service.
     ///
-    /// - Throws: ``GatewayStartupError`` when the embedded broker cannot listen.
+    /// - Throws: ``GatewayStartupError`` when the embedded broker cannot listen, or a
+    ///   setting cannot be used.
     public func makeServices() async throws -> [any Service] {
         var services: [any Service] = []
-        let readiness: @Sendable () -> ReadinessReport
+        let clientConfiguration: STOMPClientConfiguration
+        var brokerCheck: @Sendable () -> ReadinessReport.Check? = { nil }
         switch broker {
         case .embedded(let configuration):
             let embedded = EmbeddedBroker(configuration: configuration, logger: logger)
@@ -70,32 +88,75 @@ public struct GatewayApplication: Sendable {
                         + "is another broker running there? Choose another port, or name that broker to use it"
                 )
             }
-            let url = "stomp://\(address.ipAddress ?? configuration.host):\(address.port ?? configuration.port)"
+            let host = address.ipAddress ?? configuration.host
+            let port = address.port ?? configuration.port
+            let url = "stomp://\(host):\(port)"
             announce("stomp-gateway: embedded STOMP broker listening on \(url)")
             services.append(embedded)
-            readiness = {
-                let listening = embedded.localAddress != nil
-                return ReadinessReport(checks: [
-                    .init(name: "broker", ok: listening, detail: listening ? "embedded broker listening on \(url)" : "embedded broker stopped")
-                ])
+            var client = STOMPClientConfiguration(brokers: [try STOMPBrokerURL("stomp://\(host.contains(":") ? "[\(host)]" : host):\(port)")])
+            if let credentials = configuration.credentials {
+                client.login = credentials.login
+                client.passcode = credentials.passcode
+            }
+            clientConfiguration = client
+            brokerCheck = {
+                embedded.localAddress == nil ? .init(name: "embedded broker", ok: false, detail: "embedded broker stopped") : nil
             }
         case .external(let configuration):
-            let client = try STOMPClient(configuration: configuration, logger: logger)
+            clientConfiguration = configuration
             announce("stomp-gateway: using broker \(configuration.brokers.map(\.description).joined(separator: ", "))")
-            services.append(BrokerConnectionService(client: client, logger: logger, announce: announce))
-            readiness = {
-                if let broker = client.connectedBroker {
-                    return ReadinessReport(checks: [.init(name: "broker", ok: true, detail: "connected to \(broker)")])
-                }
-                return ReadinessReport(checks: [.init(name: "broker", ok: false, detail: "not connected to the broker (connecting or reconnecting)")])
+        }
+        let client = try STOMPClient(configuration: clientConfiguration, logger: logger)
+        services.append(BrokerConnectionService(client: client, logger: logger, announce: announce))
+
+        let router = Router()
+        let box = ServerBox()
+        let embeddedCheck = brokerCheck
+        let readiness: @Sendable () -> ReadinessReport = {
+            var checks: [ReadinessReport.Check] = []
+            if let check = embeddedCheck() { checks.append(check) }
+            if let broker = client.connectedBroker {
+                checks.append(.init(name: "broker", ok: true, detail: "connected to \(broker)"))
+            } else {
+                checks.append(.init(name: "broker", ok: false, detail: "not connected to the broker (connecting or reconnecting)"))
             }
+            if let server = box.server {
+                let upstream = server.hub.upstreamSubscriptionCount
+                checks.append(.init(name: "feeds", ok: true, detail: "\(upstream) upstream subscription(s), \(server.hub.destinationCount) feed(s)"))
+            }
+            return ReadinessReport(checks: checks)
         }
+        OperationsRoutes.add(to: router, registry: registry, readiness: readiness)
         let announce = self.announce
-        let httpSettings = http
-        let application = GatewayHTTPServer.makeApplication(settings: http, registry: registry, logger: logger, readiness: readiness) { port in
-            announce("stomp-gateway: HTTP listening on http://\(httpSettings.host):\(port) (/healthz, /readyz, /metrics)")
+        let scheme = tls == nil ? "http" : "https"
+        let httpHost = http.host
+        let server: PushServer
+        do {
+            server = try PushServer(
+                host: http.host,
+                port: http.port,
+                settings: push,
+                upstream: STOMPPushUpstream(client: client, logger: logger),
+                authenticator: authenticator,
+                responder: HummingbirdBridge.responder(router: router, logger: logger),
+                tls: tls,
+                logger: logger,
+                onListening: { address in
+                    announce(
+                        "stomp-gateway: HTTP listening on \(scheme)://\(httpHost):\(address.port ?? 0) (/stomp, /events, /healthz, /readyz, /metrics)"
+                    )
+                }
+            )
+        } catch {
+            throw GatewayStartupError("feeds.retain: \(error)")
         }
-        services.append(application)
+        box.server = server
+        do {
+            try await server.start()
+        } catch {
+            throw GatewayStartupError("could not listen on \(http.host):\(http.port) for HTTP (\(error)); is something else using that port?")
+        }
+        services.append(server)
         return services
     }
 
@@ -107,5 +168,14 @@ public struct GatewayApplication: Sendable {
         )
         try await group.run()
         announce("stomp-gateway: stopped")
+    }
+}
+
+/// Lets the readiness check see the server built after it.
+private final class ServerBox: Sendable {
+    private let storage = NIOLockedValueBox<PushServer?>(nil)
+    var server: PushServer? {
+        get { storage.withLockedValue { $0 } }
+        set { storage.withLockedValue { $0 = newValue } }
     }
 }

@@ -1,5 +1,7 @@
 import Configuration
 import Foundation
+import GatewayAuth
+import GatewayCore
 import Logging
 
 extension GatewayConfiguration {
@@ -77,6 +79,75 @@ extension GatewayConfiguration {
 
         configuration.http.host = await values.host(.httpHost, default: defaults.http.host)
         configuration.http.port = await values.port(.httpPort, default: defaults.http.port)
+
+        let push = defaults.push
+        configuration.push.allowedOrigins = await values.list(.httpAllowedOrigins) ?? push.allowedOrigins
+        configuration.push.maxConnections = await values.count(.httpMaxConnections, default: push.maxConnections)
+        configuration.push.maxConnectionsPerIP = await values.count(.httpMaxConnectionsPerIP, default: push.maxConnectionsPerIP)
+        configuration.push.maxSubscriptionsPerConnection = await values.count(
+            .httpMaxSubscriptionsPerConnection,
+            default: push.maxSubscriptionsPerConnection
+        )
+        configuration.push.maxFrameBytes = await values.byteCount(.httpMaxFrameBytes, default: push.maxFrameBytes)
+        configuration.push.maxRequestBodyBytes = await values.byteCount(.httpMaxRequestBodyBytes, default: push.maxRequestBodyBytes)
+        configuration.push.handshakeTimeoutSeconds = await values.seconds(.httpHandshakeTimeoutSeconds, default: push.handshakeTimeoutSeconds)
+        configuration.push.idleTimeoutSeconds = await values.seconds(.httpIdleTimeoutSeconds, default: push.idleTimeoutSeconds)
+        configuration.push.sendQueueBytes = await values.byteCount(.httpSendQueueBytes, default: push.sendQueueBytes)
+        configuration.push.tlsCertificateFile = await values.text(.httpTLSCertificateFile)
+        configuration.push.tlsKeyFile = await values.text(.httpTLSKeyFile)
+        if (configuration.push.tlsCertificateFile == nil) != (configuration.push.tlsKeyFile == nil) {
+            values.report(.httpTLSCertificateFile, "http.tls_certificate_file and http.tls_key_file go together (set both for HTTPS/WSS)")
+        }
+        configuration.push.sseHeartbeatSeconds = await values.seconds(.sseHeartbeatSeconds, default: push.sseHeartbeatSeconds)
+        configuration.push.sseRetryMilliseconds = await values.count(.sseRetryMilliseconds, default: push.sseRetryMilliseconds)
+        configuration.push.stompHeartbeatSendMilliseconds = await values.nonNegative(
+            .stompHeartbeatSendMilliseconds,
+            default: push.stompHeartbeatSendMilliseconds
+        )
+        configuration.push.stompHeartbeatReceiveMilliseconds = await values.nonNegative(
+            .stompHeartbeatReceiveMilliseconds,
+            default: push.stompHeartbeatReceiveMilliseconds
+        )
+        configuration.push.historyMaxMessages = await values.count(.historyMaxMessages, default: push.historyMaxMessages)
+        configuration.push.historyMaxBytes = await values.byteCount(.historyMaxBytes, default: push.historyMaxBytes)
+        configuration.push.historyMaxAgeSeconds = await values.seconds(.historyMaxAgeSeconds, default: push.historyMaxAgeSeconds)
+        configuration.push.historyInitialReplay = await values.nonNegative(.historyInitialReplay, default: push.historyInitialReplay)
+        configuration.push.historyMaxDestinations = await values.count(.historyMaxDestinations, default: push.historyMaxDestinations)
+        configuration.push.retain = await values.patterns(.feedsRetain, default: push.retain)
+        configuration.push.upstreamGraceSeconds = await values.seconds(.feedsUpstreamGraceSeconds, default: push.upstreamGraceSeconds)
+        configuration.push.slowConsumerDefault = await values.choice(
+            .slowConsumerDefault,
+            default: push.slowConsumerDefault,
+            kind: "a slow-consumer policy",
+            options: SlowConsumerPolicy.allCases.map(\.rawValue),
+            parse: { SlowConsumerPolicy(rawValue: $0) }
+        )
+        configuration.push.slowConsumerDisconnect = await values.patterns(.slowConsumerDisconnect, default: [])
+
+        let auth = defaults.auth
+        configuration.auth.hmacSecret = await values.text(.authHMACSecret)
+        configuration.auth.hmacSecretFile = await values.text(.authHMACSecretFile)
+        if configuration.auth.hmacSecret != nil && configuration.auth.hmacSecretFile != nil {
+            values.report(.authHMACSecretFile, "set auth.hmac_secret or auth.hmac_secret_file, not both")
+        }
+        if let secret = configuration.auth.hmacSecret, secret.utf8.count < 32 {
+            values.report(.authHMACSecret, "is \(secret.utf8.count) bytes; at least 32 are required (generate one: openssl rand -base64 48)")
+        }
+        configuration.auth.publicKeyFiles = await values.list(.authPublicKeyFiles) ?? []
+        configuration.auth.jwksFile = await values.text(.authJWKSFile)
+        configuration.auth.algorithms = await values.list(.authAlgorithms) ?? []
+        for algorithm in configuration.auth.algorithms where !JWTVerifierSettings.supportedAlgorithms.contains(algorithm) {
+            values.report(
+                .authAlgorithms,
+                "'\(algorithm)' is not a supported algorithm (expected some of \(JWTVerifierSettings.supportedAlgorithms.joined(separator: ", ")); none is never accepted)"
+            )
+        }
+        configuration.auth.audience = await values.text(.authAudience)
+        configuration.auth.issuer = await values.text(.authIssuer)
+        configuration.auth.leewaySeconds = await values.seconds(.authLeewaySeconds, default: auth.leewaySeconds)
+        configuration.auth.publicSubscribe = await values.patterns(.authPublicSubscribe, default: [])
+        configuration.auth.publicPublish = await values.patterns(.authPublicPublish, default: [])
+        configuration.auth.cookie = await values.text(.authCookie) ?? auth.cookie
 
         configuration.broker.urls = await values.brokerURLs(.brokerURLs)
         configuration.broker.login = await values.text(.brokerLogin)

@@ -42,6 +42,10 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var broker = Broker()
     /// The embedded broker (`embedded.*`), used when ``Broker/urls`` is empty.
     public var embedded = Embedded()
+    /// The browser transports (`http.*` limits, `sse.*`, `stomp.*`, `history.*`, `feeds.*`, `slow_consumer.*`).
+    public var push = Push()
+    /// Tokens and public access (`auth.*`).
+    public var auth = Auth()
     /// The least severe log level written (`log.level`). Default `info`.
     public var logLevel: Logger.Level = .info
 
@@ -83,6 +87,47 @@ public struct GatewayConfiguration: Sendable, Equatable {
         GatewayConfigurationKey.all.map { "\($0.name): \(displayValue(of: $0))" }.joined(separator: "\n")
     }
 
+    private var pushDisplayValues: [String: String] {
+        func list(_ items: [String]) -> String { items.isEmpty ? "(none)" : items.joined(separator: ", ") }
+        func optional(_ value: String?) -> String { value ?? "(not set)" }
+        return [
+            "http.allowed_origins": push.allowedOrigins.isEmpty ? "(none: same origin, or no Origin header)" : list(push.allowedOrigins),
+            "http.max_connections": String(push.maxConnections),
+            "http.max_connections_per_ip": String(push.maxConnectionsPerIP),
+            "http.max_subscriptions_per_connection": String(push.maxSubscriptionsPerConnection),
+            "http.max_frame_bytes": String(push.maxFrameBytes),
+            "http.max_request_body_bytes": String(push.maxRequestBodyBytes),
+            "http.handshake_timeout_seconds": String(push.handshakeTimeoutSeconds),
+            "http.idle_timeout_seconds": String(push.idleTimeoutSeconds),
+            "http.send_queue_bytes": String(push.sendQueueBytes),
+            "http.tls_certificate_file": optional(push.tlsCertificateFile),
+            "http.tls_key_file": optional(push.tlsKeyFile),
+            "sse.heartbeat_seconds": String(push.sseHeartbeatSeconds),
+            "sse.retry_ms": String(push.sseRetryMilliseconds),
+            "stomp.heartbeat_send_ms": String(push.stompHeartbeatSendMilliseconds),
+            "stomp.heartbeat_receive_ms": String(push.stompHeartbeatReceiveMilliseconds),
+            "history.max_messages": String(push.historyMaxMessages),
+            "history.max_bytes": String(push.historyMaxBytes),
+            "history.max_age_seconds": String(push.historyMaxAgeSeconds),
+            "history.initial_replay": String(push.historyInitialReplay),
+            "history.max_destinations": String(push.historyMaxDestinations),
+            "feeds.retain": list(push.retain),
+            "feeds.upstream_grace_seconds": String(push.upstreamGraceSeconds),
+            "slow_consumer.default": push.slowConsumerDefault.rawValue,
+            "slow_consumer.disconnect": list(push.slowConsumerDisconnect),
+            "auth.hmac_secret_file": optional(auth.hmacSecretFile),
+            "auth.public_key_files": list(auth.publicKeyFiles),
+            "auth.jwks_file": optional(auth.jwksFile),
+            "auth.algorithms": auth.algorithms.isEmpty ? "(every algorithm the keys verify)" : list(auth.algorithms),
+            "auth.audience": optional(auth.audience),
+            "auth.issuer": optional(auth.issuer),
+            "auth.leeway_seconds": String(auth.leewaySeconds),
+            "auth.public_subscribe": list(auth.publicSubscribe),
+            "auth.public_publish": list(auth.publicPublish),
+            "auth.cookie": auth.cookie,
+        ]
+    }
+
     private func displayValue(of key: GatewayConfigurationKey) -> String {
         func optional(_ value: String?) -> String { value ?? "(not set)" }
         func secret(_ value: String?) -> String { value == nil ? "(not set)" : "<redacted>" }
@@ -104,7 +149,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
         case .embeddedQueueOverflow: return embedded.queueOverflow.rawValue
         case .embeddedMaxSubscriptionsPerConnection: return String(embedded.maxSubscriptionsPerConnection)
         case .logLevel: return logLevel.rawValue
-        default: return key.isSecret ? "<redacted>" : "?"
+        default: return key.isSecret ? "<redacted>" : (pushDisplayValues[key.name] ?? "?")
         }
     }
 }

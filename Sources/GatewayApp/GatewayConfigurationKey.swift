@@ -67,10 +67,85 @@ public struct GatewayConfigurationKey: Sendable, Hashable, CustomStringConvertib
     public static let embeddedMaxSubscriptionsPerConnection = Self("embedded.max_subscriptions_per_connection")
     /// `log.level`
     public static let logLevel = Self("log.level")
+    /// `http.allowed_origins`
+    public static let httpAllowedOrigins = Self("http.allowed_origins")
+    /// `http.max_connections`
+    public static let httpMaxConnections = Self("http.max_connections")
+    /// `http.max_connections_per_ip`
+    public static let httpMaxConnectionsPerIP = Self("http.max_connections_per_ip")
+    /// `http.max_subscriptions_per_connection`
+    public static let httpMaxSubscriptionsPerConnection = Self("http.max_subscriptions_per_connection")
+    /// `http.max_frame_bytes`
+    public static let httpMaxFrameBytes = Self("http.max_frame_bytes")
+    /// `http.max_request_body_bytes`
+    public static let httpMaxRequestBodyBytes = Self("http.max_request_body_bytes")
+    /// `http.handshake_timeout_seconds`
+    public static let httpHandshakeTimeoutSeconds = Self("http.handshake_timeout_seconds")
+    /// `http.idle_timeout_seconds`
+    public static let httpIdleTimeoutSeconds = Self("http.idle_timeout_seconds")
+    /// `http.send_queue_bytes`
+    public static let httpSendQueueBytes = Self("http.send_queue_bytes")
+    /// `http.tls_certificate_file`
+    public static let httpTLSCertificateFile = Self("http.tls_certificate_file")
+    /// `http.tls_key_file`
+    public static let httpTLSKeyFile = Self("http.tls_key_file")
+    /// `sse.heartbeat_seconds`
+    public static let sseHeartbeatSeconds = Self("sse.heartbeat_seconds")
+    /// `sse.retry_ms`
+    public static let sseRetryMilliseconds = Self("sse.retry_ms")
+    /// `stomp.heartbeat_send_ms`
+    public static let stompHeartbeatSendMilliseconds = Self("stomp.heartbeat_send_ms")
+    /// `stomp.heartbeat_receive_ms`
+    public static let stompHeartbeatReceiveMilliseconds = Self("stomp.heartbeat_receive_ms")
+    /// `history.max_messages`
+    public static let historyMaxMessages = Self("history.max_messages")
+    /// `history.max_bytes`
+    public static let historyMaxBytes = Self("history.max_bytes")
+    /// `history.max_age_seconds`
+    public static let historyMaxAgeSeconds = Self("history.max_age_seconds")
+    /// `history.initial_replay`
+    public static let historyInitialReplay = Self("history.initial_replay")
+    /// `history.max_destinations`
+    public static let historyMaxDestinations = Self("history.max_destinations")
+    /// `feeds.retain`
+    public static let feedsRetain = Self("feeds.retain")
+    /// `feeds.upstream_grace_seconds`
+    public static let feedsUpstreamGraceSeconds = Self("feeds.upstream_grace_seconds")
+    /// `slow_consumer.default`
+    public static let slowConsumerDefault = Self("slow_consumer.default")
+    /// `slow_consumer.disconnect`
+    public static let slowConsumerDisconnect = Self("slow_consumer.disconnect")
+    /// `auth.hmac_secret`
+    public static let authHMACSecret = Self("auth.hmac_secret", isSecret: true)
+    /// `auth.hmac_secret_file`
+    public static let authHMACSecretFile = Self("auth.hmac_secret_file")
+    /// `auth.public_key_files`
+    public static let authPublicKeyFiles = Self("auth.public_key_files")
+    /// `auth.jwks_file`
+    public static let authJWKSFile = Self("auth.jwks_file")
+    /// `auth.algorithms`
+    public static let authAlgorithms = Self("auth.algorithms")
+    /// `auth.audience`
+    public static let authAudience = Self("auth.audience")
+    /// `auth.issuer`
+    public static let authIssuer = Self("auth.issuer")
+    /// `auth.leeway_seconds`
+    public static let authLeewaySeconds = Self("auth.leeway_seconds")
+    /// `auth.public_subscribe`
+    public static let authPublicSubscribe = Self("auth.public_subscribe")
+    /// `auth.public_publish`
+    public static let authPublicPublish = Self("auth.public_publish")
+    /// `auth.cookie`
+    public static let authCookie = Self("auth.cookie")
 
     /// Every key, in the order the documentation and ``GatewayConfiguration/redactedDescription`` list them.
     public static let all: [Self] = [
-        httpHost, httpPort,
+        httpHost, httpPort, httpAllowedOrigins, httpMaxConnections, httpMaxConnectionsPerIP, httpMaxSubscriptionsPerConnection, httpMaxFrameBytes,
+        httpMaxRequestBodyBytes, httpHandshakeTimeoutSeconds, httpIdleTimeoutSeconds, httpSendQueueBytes, httpTLSCertificateFile, httpTLSKeyFile,
+        sseHeartbeatSeconds, sseRetryMilliseconds, stompHeartbeatSendMilliseconds, stompHeartbeatReceiveMilliseconds, historyMaxMessages,
+        historyMaxBytes, historyMaxAgeSeconds, historyInitialReplay, historyMaxDestinations, feedsRetain, feedsUpstreamGraceSeconds,
+        slowConsumerDefault, slowConsumerDisconnect, authHMACSecret, authHMACSecretFile, authPublicKeyFiles, authJWKSFile, authAlgorithms,
+        authAudience, authIssuer, authLeewaySeconds, authPublicSubscribe, authPublicPublish, authCookie,
         brokerURLs, brokerLogin, brokerPasscode, brokerVirtualHost,
         embeddedHost, embeddedPort, embeddedLogin, embeddedPasscode, embeddedMaxConnections,
         embeddedMaxQueueMessages, embeddedMaxQueueBytes, embeddedQueueOverflow, embeddedMaxSubscriptionsPerConnection,

@@ -1,5 +1,6 @@
 import Configuration
 import Foundation
+import GatewayCore
 import STOMPClient
 
 /// Reads each setting through a `ConfigReader` (environment, then file) and checks it,
@@ -152,6 +153,61 @@ struct GatewayConfigurationValues {
             }
         }
         return urls
+    }
+
+    /// A list of strings: a YAML list, or one string of items separated by commas.
+    mutating func list(_ key: GatewayConfigurationKey) async -> [String]? {
+        let configKey = ConfigKey(key.name)
+        var texts: [String]
+        do {
+            guard let array = try await reader.fetchStringArray(forKey: configKey, isSecret: key.isSecret) else { return nil }
+            texts = array
+        } catch {
+            do {
+                guard let single = try await reader.fetchString(forKey: configKey, isSecret: key.isSecret) else { return nil }
+                if environment[key.environmentVariable] == nil && Self.isNull(single) { return nil }
+                texts = [single]
+            } catch {
+                report(key, "expected a list of strings, or one string of items separated by commas")
+                return nil
+            }
+        }
+        return texts.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    /// A list of destination patterns (`*` one segment, trailing `**` any).
+    mutating func patterns(_ key: GatewayConfigurationKey, default defaultValue: [String]) async -> [String] {
+        guard let items = await list(key) else { return defaultValue }
+        var valid: [String] = []
+        for item in items {
+            do {
+                _ = try DestinationPattern(item)
+                valid.append(item)
+            } catch {
+                report(key, "'\(item)' is not a destination pattern: \(error)")
+            }
+        }
+        return valid
+    }
+
+    /// A number of seconds greater than 0 (fractions allowed).
+    mutating func seconds(_ key: GatewayConfigurationKey, default defaultValue: Double) async -> Double {
+        guard let text = await text(key) else { return defaultValue }
+        guard let value = Double(text.trimmingCharacters(in: .whitespaces)), value > 0, value.isFinite else {
+            report(key, "'\(text)' is not a number of seconds (expected more than 0, e.g. \(defaultValue))")
+            return defaultValue
+        }
+        return value
+    }
+
+    /// A whole number of 0 or more.
+    mutating func nonNegative(_ key: GatewayConfigurationKey, default defaultValue: Int) async -> Int {
+        guard let text = await text(key) else { return defaultValue }
+        guard let value = Self.integer(text), value >= 0 else {
+            report(key, "'\(text)' is not a whole number of 0 or more (e.g. \(defaultValue))")
+            return defaultValue
+        }
+        return value
     }
 
     /// An integer written in decimal, with optional `_` between digits (`67_108_864`).

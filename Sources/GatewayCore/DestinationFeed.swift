@@ -57,6 +57,11 @@ public struct DestinationFeed<Message: Sendable>: Sendable {
         history.evict(at: now)
     }
 
+    /// The newest `count` retained messages (`Int.max`: all), oldest first.
+    public func latest(_ count: Int, at now: ContinuousClock.Instant) -> [RetainedHistory<Message>.Entry] {
+        history.latest(count, at: now)
+    }
+
     /// Where a subscriber at `position` starts: `nil` for a new one (the newest
     /// ``initialReplay`` messages), else exactly what it missed, or a gap notice.
     public func start(from position: FeedPosition?, at now: ContinuousClock.Instant) -> Start {

@@ -65,6 +65,12 @@ public struct UpstreamSubscriptions: Sendable {
         entries[destination] = entry
     }
 
+    /// Forgets `destination` at once (its upstream subscription failed), so that the
+    /// next ``acquire(_:)`` answers `.subscribe` again.
+    public mutating func forget(_ destination: String) {
+        entries.removeValue(forKey: destination)
+    }
+
     /// Unsubscribes what has been idle for longer than the grace period.
     public mutating func expire(at now: ContinuousClock.Instant) -> [Action] {
         var actions: [Action] = []

@@ -46,6 +46,8 @@ final class BrokerRouter: @unchecked Sendable {
     private struct State {
         var sessions: [Int: SessionState] = [:]
         var topics: [String: [SubscriptionKey]] = [:]
+        /// Topic subscriptions with wildcards (`*` one word, `#` or `>` any words).
+        var wildcardTopics: [(pattern: TopicWildcard, key: SubscriptionKey)] = []
         var queues: [String: QueueState] = [:]
         /// Delivered, unacknowledged queue messages by message id.
         var unacked: [String: (key: SubscriptionKey, message: BrokerMessage)] = [:]
@@ -144,7 +146,11 @@ final class BrokerRouter: @unchecked Sendable {
                 dispatch(queue: name, into: &deliveries)
             } else {
                 state.sessions[sessionID] = session
-                state.topics[name, default: []].append(key)
+                if let wildcard = TopicWildcard(name) {
+                    state.wildcardTopics.append((wildcard, key))
+                } else {
+                    state.topics[name, default: []].append(key)
+                }
             }
             return stage(deliveries)
         }
@@ -176,6 +182,7 @@ final class BrokerRouter: @unchecked Sendable {
         } else {
             state.topics[name]?.removeAll { $0 == subscription.key }
             if state.topics[name]?.isEmpty == true { state.topics.removeValue(forKey: name) }
+            state.wildcardTopics.removeAll { $0.key == subscription.key }
         }
     }
 
@@ -207,6 +214,9 @@ final class BrokerRouter: @unchecked Sendable {
                 dispatch(queue: name, into: &deliveries)
             } else {
                 for key in state.topics[name] ?? [] {
+                    deliverToTopicSubscriber(message, key: key, into: &deliveries)
+                }
+                for (pattern, key) in state.wildcardTopics where pattern.matches(name) {
                     deliverToTopicSubscriber(message, key: key, into: &deliveries)
                 }
             }

@@ -69,7 +69,13 @@ extension STOMPClient {
                 "connected to STOMP broker",
                 metadata: ["broker": "\(url)", "version": "\(version)", "heart-beat": "\(intervals.send ?? 0),\(intervals.receive ?? 0)"]
             )
-            return Connection(channel: channel, version: version, generation: generation, brokerIndex: brokerIndex)
+            return Connection(
+                channel: channel,
+                version: version,
+                generation: generation,
+                brokerIndex: brokerIndex,
+                server: frame.headers[STOMPHeaderName.server]
+            )
         } catch {
             deadline.cancel()
             try? await channel.close()

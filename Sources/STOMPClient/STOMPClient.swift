@@ -32,6 +32,8 @@ public final class STOMPClient: Sendable {
         let version: STOMPVersion
         let generation: Int
         let brokerIndex: Int
+        /// The CONNECTED frame's `server` header (`RabbitMQ/3.10.8`, `ActiveMQ/5.17.6`), if any.
+        var server: String? = nil
     }
 
     struct SubscriptionRecord: Sendable {
@@ -114,6 +116,11 @@ public final class STOMPClient: Sendable {
     /// The version negotiated on the current connection.
     public var negotiatedVersion: STOMPVersion? {
         state.withLockedValue { if case .connected(let connection) = $0.phase { connection.version } else { nil } }
+    }
+
+    /// The current connection's CONNECTED `server` header (`RabbitMQ/3.10.8`, …), if the broker sent one.
+    public var connectedServer: String? {
+        state.withLockedValue { if case .connected(let connection) = $0.phase { connection.server } else { nil } }
     }
 
     /// The broker of the current connection.

@@ -27,6 +27,13 @@ struct CheckConfigCommand: AsyncParsableCommand {
             let count = error.issues.count
             throw CommandError("the configuration has \(count) error\(count == 1 ? "" : "s"):\n\(error)")
         }
+        // The key files and the TLS files must be usable too.
+        do {
+            _ = try await configuration.makeAuthenticator()
+            _ = try configuration.makeHTTPTLSContext()
+        } catch {
+            throw CommandError("the configuration has 1 error:\n\(error)")
+        }
         Console.line(configuration.redactedDescription)
         Console.line("configuration OK")
     }

@@ -1,8 +1,10 @@
 import ArgumentParser
 import GatewayApp
 import GatewayHTTP
+import GatewayPush
 import Logging
 import Metrics
+import NIOSSL
 import Prometheus
 import STOMPBroker
 import STOMPClient
@@ -16,7 +18,8 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Run the gateway (with an embedded STOMP broker unless a broker is named).",
         discussion: """
-            Serves /healthz, /readyz and /metrics over HTTP. SIGTERM or SIGINT drains and exits 0.
+            Serves STOMP over WebSocket at /stomp, Server-Sent Events at /events (docs/BROWSER-PUSH.md),
+            and /healthz, /readyz and /metrics over HTTP. SIGTERM or SIGINT drains and exits 0.
             Flags override STOMP_GATEWAY_* environment variables, which override the --config file.
             """
     )
@@ -79,9 +82,22 @@ struct ServeCommand: AsyncParsableCommand {
             if let brokerLogin, let brokerPasscode { embedded.credentials = (brokerLogin, brokerPasscode) }
             mode = .embedded(embedded)
         }
+        let push: PushSettings
+        let authenticator: PushAuthenticator
+        let tls: NIOSSLContext?
+        do {
+            push = try settings.pushSettings()
+            authenticator = try await settings.makeAuthenticator()
+            tls = try settings.makeHTTPTLSContext()
+        } catch {
+            throw CommandError("\(error)")
+        }
         let application = GatewayApplication(
             http: .init(host: settings.http.host, port: settings.http.port),
             broker: mode,
+            push: push,
+            authenticator: authenticator,
+            tls: tls,
             registry: registry,
             logger: logger,
             announce: { Console.line($0) }

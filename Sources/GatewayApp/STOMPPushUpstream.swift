@@ -1,0 +1,68 @@
+import GatewayPush
+import Logging
+import NIOCore
+import STOMPClient
+import STOMPCore
+
+/// The feeds' broker side on a ``STOMPClient``: subscriptions read by one task each
+/// (per destination or pattern, not per browser), publishing with optional receipts.
+/// Wildcard patterns are written in the connected broker's syntax: `**` becomes `>` on
+/// ActiveMQ and `#` elsewhere (RabbitMQ, the embedded broker); `*` stays.
+struct STOMPPushUpstream: PushUpstream {
+    let client: STOMPClient
+    let logger: Logger
+
+    private struct Handle: PushUpstreamSubscription {
+        let subscription: STOMPSubscription
+        let task: Task<Void, Never>
+
+        func cancel() async {
+            task.cancel()
+            try? await subscription.unsubscribe()
+        }
+    }
+
+    var isConnected: Bool { client.isConnected }
+
+    /// `destination` in the broker's wildcard syntax.
+    func brokerName(for destination: String) -> String {
+        guard destination.hasSuffix("**") else { return destination }
+        let any = (client.connectedServer ?? "").lowercased().contains("activemq") ? ">" : "#"
+        return String(destination.dropLast(2)) + any
+    }
+
+    func subscribe(
+        _ destination: String,
+        onMessage: @escaping @Sendable (PushUpstreamMessage) -> Void
+    ) async throws -> any PushUpstreamSubscription {
+        let name = brokerName(for: destination)
+        let subscription = try await client.subscribe(to: name, ack: .auto, receipt: true)
+        let logger = self.logger
+        let task = Task {
+            do {
+                for try await message in subscription {
+                    let actual = message.destination.isEmpty ? name : message.destination
+                    onMessage(
+                        PushUpstreamMessage(
+                            destination: actual,
+                            headers: message.headers.map { (name: $0.name, value: $0.value) },
+                            body: message.body
+                        )
+                    )
+                }
+            } catch {
+                logger.warning("upstream subscription ended", metadata: ["destination": "\(name)", "error": "\(error)"])
+            }
+        }
+        return Handle(subscription: subscription, task: task)
+    }
+
+    func publish(destination: String, headers: [(name: String, value: String)], body: ByteBuffer, receipt: Bool) async throws {
+        try await client.send(
+            to: destination,
+            body: body,
+            headers: STOMPHeaders(headers.map { ($0.name, $0.value) }),
+            receipt: receipt
+        )
+    }
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Black-box browser-push tests (docs/BROWSER-PUSH.md) against .build/debug/stomp-gateway.
+#
+#   tests/push/run.sh [pytest args…]        e.g. tests/push/run.sh -k sse -v
+#
+# Environment: STOMP_GATEWAY_BIN (server binary), STOMP_TEST_RABBITMQ_URL (run the
+# RabbitMQ half too; scripts/brokers.sh start rabbitmq writes it to
+# $BROKER_STATE_DIR/env, which is read if BROKER_STATE_DIR is set), and
+# STOMP_TEST_REQUIRE_BROKERS=1 (a missing broker or C toolchain fails instead of skipping).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+if ! python3 -m pip install -q --disable-pip-version-check pytest pyjwt cryptography websockets stomp.py 2>/tmp/push-tests-pip.log; then
+    echo "run.sh: pip install failed (see /tmp/push-tests-pip.log); using what is installed" >&2
+fi
+exec python3 -m pytest -q -p no:cacheprovider tests/push -x "$@"
