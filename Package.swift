@@ -168,6 +168,22 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "GatewayAuthTests",
+            dependencies: [
+                "GatewayAuth", "GatewayCore", "STOMPTestSupport",
+                .product(name: "JWTKit", package: "jwt-kit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GatewayPushTests",
+            dependencies: [
+                "GatewayPush", "GatewayCore", "STOMPCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "GatewayCoreTests",
             dependencies: ["GatewayCore"],
             swiftSettings: swiftSettings

@@ -180,6 +180,19 @@ struct ConfigurationTests {
             .embeddedMaxConnections: "5", .embeddedMaxQueueMessages: "6", .embeddedMaxQueueBytes: "7",
             .embeddedQueueOverflow: "drop-oldest", .embeddedMaxSubscriptionsPerConnection: "8",
             .logLevel: "critical",
+            .httpAllowedOrigins: "https://shop.example,https://admin.example", .httpMaxConnections: "11",
+            .httpMaxConnectionsPerIP: "12", .httpMaxSubscriptionsPerConnection: "13", .httpMaxFrameBytes: "14KiB",
+            .httpMaxRequestBodyBytes: "15", .httpHandshakeTimeoutSeconds: "2.5", .httpIdleTimeoutSeconds: "16",
+            .httpSendQueueBytes: "17", .httpTLSCertificateFile: "/etc/gw/cert.pem", .httpTLSKeyFile: "/etc/gw/key.pem",
+            .sseHeartbeatSeconds: "5", .sseRetryMilliseconds: "1500", .stompHeartbeatSendMilliseconds: "0",
+            .stompHeartbeatReceiveMilliseconds: "20000", .historyMaxMessages: "18", .historyMaxBytes: "19",
+            .historyMaxAgeSeconds: "20", .historyInitialReplay: "0", .historyMaxDestinations: "21",
+            .feedsRetain: "/topic/orders.*", .feedsUpstreamGraceSeconds: "22", .slowConsumerDefault: "disconnect",
+            .slowConsumerDisconnect: "/topic/audit.**", .authHMACSecret: "0123456789abcdef0123456789abcdef",
+            .authHMACSecretFile: "", .authPublicKeyFiles: "/etc/gw/rsa.pub", .authJWKSFile: "/etc/gw/jwks.json",
+            .authAlgorithms: "HS256,RS256", .authAudience: "shop", .authIssuer: "https://shop.example",
+            .authLeewaySeconds: "5", .authPublicSubscribe: "/topic/public.**", .authPublicPublish: "/queue/feedback",
+            .authCookie: "gw_token",
         ]
         #expect(Set(samples.keys) == Set(GatewayConfigurationKey.all))
         var environment: [String: String] = [:]
@@ -204,6 +217,40 @@ struct ConfigurationTests {
         expected.embedded.queueOverflow = .dropOldest
         expected.embedded.maxSubscriptionsPerConnection = 8
         expected.logLevel = .critical
+        expected.push.allowedOrigins = ["https://shop.example", "https://admin.example"]
+        expected.push.maxConnections = 11
+        expected.push.maxConnectionsPerIP = 12
+        expected.push.maxSubscriptionsPerConnection = 13
+        expected.push.maxFrameBytes = 14 * 1024
+        expected.push.maxRequestBodyBytes = 15
+        expected.push.handshakeTimeoutSeconds = 2.5
+        expected.push.idleTimeoutSeconds = 16
+        expected.push.sendQueueBytes = 17
+        expected.push.tlsCertificateFile = "/etc/gw/cert.pem"
+        expected.push.tlsKeyFile = "/etc/gw/key.pem"
+        expected.push.sseHeartbeatSeconds = 5
+        expected.push.sseRetryMilliseconds = 1500
+        expected.push.stompHeartbeatSendMilliseconds = 0
+        expected.push.stompHeartbeatReceiveMilliseconds = 20000
+        expected.push.historyMaxMessages = 18
+        expected.push.historyMaxBytes = 19
+        expected.push.historyMaxAgeSeconds = 20
+        expected.push.historyInitialReplay = 0
+        expected.push.historyMaxDestinations = 21
+        expected.push.retain = ["/topic/orders.*"]
+        expected.push.upstreamGraceSeconds = 22
+        expected.push.slowConsumerDefault = .disconnect
+        expected.push.slowConsumerDisconnect = ["/topic/audit.**"]
+        expected.auth.hmacSecret = "0123456789abcdef0123456789abcdef"
+        expected.auth.publicKeyFiles = ["/etc/gw/rsa.pub"]
+        expected.auth.jwksFile = "/etc/gw/jwks.json"
+        expected.auth.algorithms = ["HS256", "RS256"]
+        expected.auth.audience = "shop"
+        expected.auth.issuer = "https://shop.example"
+        expected.auth.leewaySeconds = 5
+        expected.auth.publicSubscribe = ["/topic/public.**"]
+        expected.auth.publicPublish = ["/queue/feedback"]
+        expected.auth.cookie = "gw_token"
         #expect(configuration == expected)
     }
 

@@ -110,7 +110,8 @@ struct ConfigurationValidationTests {
     func sectionAsScalar() async throws {
         let error = try #require(await ConfigurationTestFiles.error(yaml: "http: 8080\n"))
         #expect(error.keys == ["http"])
-        #expect(error.description.contains("http: expected a mapping of settings (http.host, http.port), got a single value"))
+        #expect(error.description.contains("http: expected a mapping of settings (http.host, http.port, http.allowed_origins, "))
+        #expect(error.description.contains("got a single value"))
     }
 
     @Test("an unknown STOMP_GATEWAY_ variable is reported, with a suggestion")

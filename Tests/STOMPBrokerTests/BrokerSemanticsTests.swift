@@ -37,6 +37,31 @@ struct BrokerSemanticsTests {
         }
     }
 
+    @Test("topic wildcards: * is one word, # and > any number; the MESSAGE names the actual destination")
+    func topicWildcards() async throws {
+        try await withEmbeddedBroker { _, port in
+            let base = TestEnvironment.unique("/topic/w").replacingOccurrences(of: "-", with: "")
+            let oneWord = try await WireConnection.connected(port: port)
+            try await oneWord.subscribe("\(base).orders.*", id: "one")
+            let anyWords = try await WireConnection.connected(port: port)
+            try await anyWords.subscribe("\(base).#", id: "any")
+            let activeMQStyle = try await WireConnection.connected(port: port)
+            try await activeMQStyle.subscribe("\(base).orders.>", id: "gt")
+            let producer = try await WireConnection.connected(port: port)
+            try await producer.sendMessage(to: "\(base).orders.42", body: "a")
+            try await producer.sendMessage(to: "\(base).orders.42.items", body: "b")
+            try await producer.sendMessage(to: "\(base)x.orders.1", body: "c", receipt: true)
+            let first = try #require(await oneWord.nextFrame { $0.command == .message })
+            #expect(first.bodyString == "a")
+            #expect(first.headers[STOMPHeaderName.destination] == "\(base).orders.42")
+            await expectNoMessage(on: oneWord, within: .milliseconds(100))
+            #expect(await anyWords.messageBodies(2) == ["a", "b"])
+            #expect(await activeMQStyle.messageBodies(2) == ["a", "b"])
+            await expectNoMessage(on: anyWords, within: .milliseconds(100))
+            for connection in [oneWord, anyWords, activeMQStyle, producer] { await connection.close() }
+        }
+    }
+
     @Test("a queue hands messages round robin to two consumers")
     func queueRoundRobin() async throws {
         try await withEmbeddedBroker { _, port in

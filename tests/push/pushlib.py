@@ -827,7 +827,13 @@ class SSEClient:
 
 
 def is_probe(ev: SSEEvent) -> bool:
-    return ev.type == "message" and '"probe"' in ev.data
+    """A message published by ``sync_live`` (body ``{"probe": N, "nonce": …}``)."""
+    if ev.type != "message":
+        return False
+    try:
+        return msg_body(ev).startswith('{"probe"')
+    except (ValueError, KeyError, TypeError):
+        return False
 
 
 def msg_body(ev: SSEEvent) -> str:
@@ -1131,7 +1137,7 @@ class StompWS:
 
 
 def ws_is_probe(f: Frame) -> bool:
-    return f.command == "MESSAGE" and b'"probe"' in f.body
+    return f.command == "MESSAGE" and f.body.startswith(b'{"probe"')
 
 
 # ----------------------------------------------------------------------------- feeds
