@@ -152,7 +152,7 @@ POLICY_RC=/usr/sbin/policy-rc.d
 do_install() {
     [ "$(id -u)" = 0 ] || die "install needs root (apt-get)"
     export DEBIAN_FRONTEND=noninteractive
-    local pkgs=(rabbitmq-server activemq ruby-stomp openssl) missing=() p
+    local pkgs=(rabbitmq-server activemq ruby-stomp openssl libwebsockets-dev libuv1-dev pkg-config make gcc) missing=() p
     for p in "${pkgs[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
     done
@@ -193,18 +193,19 @@ do_install() {
         apt_install python3 python3-pip || die "apt-get install python3 python3-pip failed"
         py="$(command -v python3)"
     fi
-    if "$py" -c 'import stomp, websockets' 2>/dev/null; then
-        log "python modules stomp.py and websockets already installed ($py)"
+    if "$py" -c 'import stomp, websockets, pytest, jwt, cryptography' 2>/dev/null; then
+        log "python modules stomp.py, websockets, pytest, pyjwt, cryptography already installed ($py)"
     else
         if ! "$py" -m pip --version >/dev/null 2>&1; then
             apt_install python3-pip || die "apt-get install python3-pip failed"
         fi
-        log "pip install stomp.py websockets ($py)"
+        local modules=(stomp.py websockets pytest pyjwt cryptography)
+        log "pip install ${modules[*]} ($py)"
         export PIP_ROOT_USER_ACTION=ignore
         # Debian's own python3 is "externally managed" (PEP 668); then allow pip anyway.
-        "$py" -m pip install --quiet stomp.py websockets ||
-            "$py" -m pip install --quiet --break-system-packages stomp.py websockets ||
-            die "pip install stomp.py websockets failed"
+        "$py" -m pip install --quiet "${modules[@]}" ||
+            "$py" -m pip install --quiet --break-system-packages "${modules[@]}" ||
+            die "pip install ${modules[*]} failed"
     fi
     log "install done"
 }

@@ -151,6 +151,7 @@ public struct GatewayApplication: Sendable {
             throw GatewayStartupError("feeds.retain: \(error)")
         }
         box.server = server
+        services.append(UpstreamEventsService(client: client, hub: server.hub))
         do {
             try await server.start()
         } catch {

@@ -133,7 +133,9 @@ public final class JWTTokenVerifier: TokenVerifying {
         }
         let leeway = settings.leewaySeconds
         guard let exp = claims.exp else { throw .invalid("the token has no exp claim; tokens must expire") }
-        if now >= exp + leeway { throw .expired }
+        // `exp` is enforced as written (a connection ends at it); the leeway is for an
+        // issuer whose clock runs ahead, on `nbf`.
+        if now >= exp { throw .expired }
         if let nbf = claims.nbf, now + leeway < nbf { throw .invalid("the token is not valid yet (nbf is in the future)") }
         if let audience = settings.audience, !(claims.aud ?? []).contains(audience) {
             throw .invalid("the token is for another audience (expected aud \(audience))")
@@ -147,7 +149,7 @@ public final class JWTTokenVerifier: TokenVerifying {
         } catch {
             throw .invalid("the token's grants hold an invalid pattern: \(error)")
         }
-        return AccessGrant(grants: grants, subject: claims.sub, expiresAt: exp + leeway)
+        return AccessGrant(grants: grants, subject: claims.sub, expiresAt: exp)
     }
 
     static func base64URLDecode(_ text: Substring) -> Data? {

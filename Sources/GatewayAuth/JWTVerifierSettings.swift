@@ -13,7 +13,8 @@ public struct JWTVerifierSettings: Sendable {
     public var audience: String?
     /// The required `iss`; `nil` skips the check.
     public var issuer: String?
-    /// Clock skew allowed on `exp` and `nbf`, in seconds. Default 30.
+    /// Clock skew allowed on `nbf` (an issuer whose clock runs ahead), in seconds.
+    /// Default 30. `exp` is enforced as written.
     public var leewaySeconds: Double
 
     /// Creates settings.

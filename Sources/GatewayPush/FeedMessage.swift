@@ -57,7 +57,7 @@ public final class FeedMessage: Sendable {
     /// STOMP headers that are the gateway's to write, not copied from the broker's message.
     static let bookkeepingHeaders: Set<String> = [
         STOMPHeaderName.destination, STOMPHeaderName.subscription, STOMPHeaderName.messageID,
-        STOMPHeaderName.ack, STOMPHeaderName.contentLength, STOMPHeaderName.receipt, "receipt-id",
+        STOMPHeaderName.ack, STOMPHeaderName.contentLength, STOMPHeaderName.receipt, "receipt-id", STOMPHeaderName.redelivered,
     ]
 
     /// Encodes `message` as the feed's message number `sequence`.

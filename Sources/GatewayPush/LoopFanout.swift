@@ -87,6 +87,16 @@ final class LoopFanout: @unchecked Sendable {
         flushing.removeAll(keepingCapacity: true)
     }
 
+    /// Writes a gap notice of unknown size to every subscriber on this loop.
+    func broadcastGap() {
+        for connection in connections.values where !connection.ended {
+            for subscription in connection.subscriptions {
+                connection.hub.metrics.gap(connection.transport)
+                connection.writeGap(for: subscription, missed: 0, sequence: subscription.lastSequence)
+            }
+        }
+    }
+
     /// Ends every connection of this loop with `shutting_down`.
     func shutdownAll() {
         for connection in connections.values {

@@ -179,11 +179,21 @@ public final class PushHub: Sendable {
                 return
             } catch {
                 attempt += 1
-                if attempt == 1 || attempt % 10 == 0 {
+                if attempt == 3 || attempt % 20 == 0 {
                     logger.warning("could not subscribe upstream; retrying", metadata: ["destination": "\(pattern)", "error": "\(error)"])
                 }
                 try? await Task.sleep(for: .milliseconds(min(5000, 100 * (1 << min(attempt, 6)))))
             }
+        }
+    }
+
+    /// The broker connection was lost and is back: messages published meanwhile may be
+    /// missing from every feed. Every live subscriber gets a gap notice of unknown size
+    /// (`missed` 0) at its current position, and ``upstreamGaps`` counts the event.
+    public func reportUpstreamGap() {
+        metrics.upstreamGap()
+        for fanout in fanouts.values {
+            fanout.loop.execute { fanout.broadcastGap() }
         }
     }
 

@@ -17,6 +17,7 @@ import NIOConcurrencyHelpers
 /// | `gateway_auth_denials_total` | counter | `reason` = `invalid_token`, `token_expired`, `forbidden`, `origin` |
 /// | `gateway_frames_rejected_total` | counter | `reason` = `too_large`, `bad_frame`, `limit` |
 /// | `gateway_published_total` | counter | `result` = `ok`, `denied`, `failed` |
+/// | `gateway_broker_reconnects_total` | counter | broker connection lost and re-established |
 /// | `gateway_delivery_latency_seconds` | histogram | gateway receipt → socket write |
 final class PushMetrics: Sendable {
     private let connectionCounts = NIOLockedValueBox([String: Int]())
@@ -41,6 +42,7 @@ final class PushMetrics: Sendable {
     func slowConsumer(_ policy: String) {
         Counter(label: "gateway_slow_consumer_actions_total", dimensions: [("policy", policy)]).increment()
     }
+    func upstreamGap() { Counter(label: "gateway_broker_reconnects_total").increment() }
     func authDenied(_ reason: String) { Counter(label: "gateway_auth_denials_total", dimensions: [("reason", reason)]).increment() }
     func frameRejected(_ reason: String) { Counter(label: "gateway_frames_rejected_total", dimensions: [("reason", reason)]).increment() }
     func published(_ result: String) { Counter(label: "gateway_published_total", dimensions: [("result", result)]).increment() }

@@ -196,8 +196,10 @@ final class STOMPWebSocketHandler: PushConnection, ChannelInboundHandler, Remova
         let sy = hub.settings.stompHeartbeatReceiveMilliseconds
         sendEvery = sx > 0 && remote.incoming > 0 ? Int64(max(sx, remote.incoming)) * 1_000_000 : 0
         expectEvery = sy > 0 && remote.outgoing > 0 ? Int64(max(sy, remote.outgoing)) * 1_000_000 : 0
+        // A passcode that is not JWT-shaped (`guest`, from a client written for a
+        // broker) is not a token: the connection gets the public grants.
         let token =
-            frame.headers[STOMPHeaderName.passcode].flatMap { $0.isEmpty ? nil : $0 }
+            frame.headers[STOMPHeaderName.passcode].flatMap { $0.split(separator: ".", omittingEmptySubsequences: false).count == 3 ? $0 : nil }
             ?? PushAuthenticator.bearer(frame.headers["Authorization"] ?? frame.headers["authorization"])
             ?? upgradeToken
         phase = .authenticating

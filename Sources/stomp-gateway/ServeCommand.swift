@@ -64,7 +64,14 @@ struct ServeCommand: AsyncParsableCommand {
         }
         StompGatewayCommand.bootstrapLogging(fallback: settings.logLevel)
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        var factory = PrometheusMetricsFactory(registry: registry)
+        // Deliveries take microseconds: buckets from 50 µs to 2.5 s.
+        factory.durationHistogramBuckets["gateway_delivery_latency_seconds"] = [
+            .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2),
+            .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+            .milliseconds(500), .seconds(1), .milliseconds(2500),
+        ]
+        MetricsSystem.bootstrap(factory)
         let logger = Logger(label: "stomp-gateway")
 
         if let httpHost { settings.http.host = httpHost }
