@@ -40,6 +40,10 @@ public struct GatewayApplication: Sendable {
     public var authenticator: PushAuthenticator
     /// TLS for the HTTP listener (HTTPS/WSS), if any.
     public var tls: NIOSSLContext?
+    /// API keys for the HTTP front door (`X-API-Key`), which may publish anywhere.
+    public var apiKeys: [String] = []
+    /// The default deadline of `/api/request` and `/api/gather`. Default 5 s.
+    public var apiDefaultTimeout: Duration = .seconds(5)
     /// Where metrics are registered and read from by `/metrics`.
     public var registry: PrometheusCollectorRegistry
     /// The logger.
@@ -54,6 +58,8 @@ public struct GatewayApplication: Sendable {
         push: PushSettings = PushSettings(),
         authenticator: PushAuthenticator = PushAuthenticator(verifier: nil, publicGrants: .none),
         tls: NIOSSLContext? = nil,
+        apiKeys: [String] = [],
+        apiDefaultTimeout: Duration = .seconds(5),
         registry: PrometheusCollectorRegistry,
         logger: Logger,
         announce: @escaping @Sendable (String) -> Void = { _ in }
@@ -63,6 +69,8 @@ public struct GatewayApplication: Sendable {
         self.push = push
         self.authenticator = authenticator
         self.tls = tls
+        self.apiKeys = apiKeys
+        self.apiDefaultTimeout = apiDefaultTimeout
         self.registry = registry
         self.logger = logger
         self.announce = announce
@@ -127,6 +135,10 @@ public struct GatewayApplication: Sendable {
             return ReadinessReport(checks: checks)
         }
         OperationsRoutes.add(to: router, registry: registry, readiness: readiness)
+        var apiSettings = APIRoutes.Settings(authenticator: authenticator, apiKeys: apiKeys)
+        apiSettings.defaultTimeout = apiDefaultTimeout
+        apiSettings.maxBodyBytes = push.maxRequestBodyBytes
+        APIRoutes.add(to: router, settings: apiSettings, messaging: STOMPGatewayMessaging(client: client))
         let announce = self.announce
         let scheme = tls == nil ? "http" : "https"
         let httpHost = http.host
@@ -143,7 +155,7 @@ public struct GatewayApplication: Sendable {
                 logger: logger,
                 onListening: { address in
                     announce(
-                        "stomp-gateway: HTTP listening on \(scheme)://\(httpHost):\(address.port ?? 0) (/stomp, /events, /healthz, /readyz, /metrics)"
+                        "stomp-gateway: HTTP listening on \(scheme)://\(httpHost):\(address.port ?? 0) (/stomp, /events, /api, /healthz, /readyz, /metrics)"
                     )
                 }
             )

@@ -148,6 +148,11 @@ extension GatewayConfiguration {
         configuration.auth.publicSubscribe = await values.patterns(.authPublicSubscribe, default: [])
         configuration.auth.publicPublish = await values.patterns(.authPublicPublish, default: [])
         configuration.auth.cookie = await values.text(.authCookie) ?? auth.cookie
+        configuration.auth.apiKeys = await values.list(.apiKeys) ?? []
+        for key in configuration.auth.apiKeys where key.utf8.count < 16 {
+            values.report(.apiKeys, "an API key is \(key.utf8.count) characters; at least 16 are required")
+        }
+        configuration.auth.apiDefaultTimeoutSeconds = await values.seconds(.apiDefaultTimeoutSeconds, default: auth.apiDefaultTimeoutSeconds)
 
         configuration.broker.urls = await values.brokerURLs(.brokerURLs)
         configuration.broker.login = await values.text(.brokerLogin)

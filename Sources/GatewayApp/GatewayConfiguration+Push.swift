@@ -59,6 +59,10 @@ extension GatewayConfiguration {
         public var publicPublish: [String] = []
         /// The cookie that may carry the token for SSE (`auth.cookie`).
         public var cookie = "stomp_gateway_token"
+        /// API keys for the HTTP front door (`api.keys`, secret).
+        public var apiKeys: [String] = []
+        /// Default deadline of `/api/request` and `/api/gather` (`api.default_timeout_seconds`). Default 5.
+        public var apiDefaultTimeoutSeconds = 5.0
 
         /// The defaults: no keys, nothing public.
         public init() {}

@@ -125,6 +125,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
             "auth.public_subscribe": list(auth.publicSubscribe),
             "auth.public_publish": list(auth.publicPublish),
             "auth.cookie": auth.cookie,
+            "api.default_timeout_seconds": String(auth.apiDefaultTimeoutSeconds),
         ]
     }
 

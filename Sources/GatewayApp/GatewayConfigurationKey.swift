@@ -135,6 +135,10 @@ public struct GatewayConfigurationKey: Sendable, Hashable, CustomStringConvertib
     public static let authPublicSubscribe = Self("auth.public_subscribe")
     /// `auth.public_publish`
     public static let authPublicPublish = Self("auth.public_publish")
+    /// `api.keys` (secret)
+    public static let apiKeys = Self("api.keys", isSecret: true)
+    /// `api.default_timeout_seconds`
+    public static let apiDefaultTimeoutSeconds = Self("api.default_timeout_seconds")
     /// `auth.cookie`
     public static let authCookie = Self("auth.cookie")
 
@@ -145,7 +149,7 @@ public struct GatewayConfigurationKey: Sendable, Hashable, CustomStringConvertib
         sseHeartbeatSeconds, sseRetryMilliseconds, stompHeartbeatSendMilliseconds, stompHeartbeatReceiveMilliseconds, historyMaxMessages,
         historyMaxBytes, historyMaxAgeSeconds, historyInitialReplay, historyMaxDestinations, feedsRetain, feedsUpstreamGraceSeconds,
         slowConsumerDefault, slowConsumerDisconnect, authHMACSecret, authHMACSecretFile, authPublicKeyFiles, authJWKSFile, authAlgorithms,
-        authAudience, authIssuer, authLeewaySeconds, authPublicSubscribe, authPublicPublish, authCookie,
+        authAudience, authIssuer, authLeewaySeconds, authPublicSubscribe, authPublicPublish, authCookie, apiKeys, apiDefaultTimeoutSeconds,
         brokerURLs, brokerLogin, brokerPasscode, brokerVirtualHost,
         embeddedHost, embeddedPort, embeddedLogin, embeddedPasscode, embeddedMaxConnections,
         embeddedMaxQueueMessages, embeddedMaxQueueBytes, embeddedQueueOverflow, embeddedMaxSubscriptionsPerConnection,

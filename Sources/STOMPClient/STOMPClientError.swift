@@ -30,6 +30,9 @@ public struct STOMPClientError: Error, Sendable, CustomStringConvertible {
     static var closed: Self { .init(kind: .closed) }
     static var ackNotRequired: Self { .init(kind: .ackNotRequired) }
 
+    /// Not connected to the broker now (it is down, or the client is reconnecting).
+    public static var notConnectedError: Self { .notConnected }
+
     /// The broker answered with an ERROR frame; this is its `message` header.
     public var serverMessage: String? {
         if case .server(let message, _) = kind { return message }

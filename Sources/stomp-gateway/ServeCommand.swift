@@ -105,6 +105,8 @@ struct ServeCommand: AsyncParsableCommand {
             push: push,
             authenticator: authenticator,
             tls: tls,
+            apiKeys: settings.auth.apiKeys,
+            apiDefaultTimeout: .milliseconds(Int64(settings.auth.apiDefaultTimeoutSeconds * 1000)),
             registry: registry,
             logger: logger,
             announce: { Console.line($0) }

@@ -192,7 +192,7 @@ struct ConfigurationTests {
             .authHMACSecretFile: "", .authPublicKeyFiles: "/etc/gw/rsa.pub", .authJWKSFile: "/etc/gw/jwks.json",
             .authAlgorithms: "HS256,RS256", .authAudience: "shop", .authIssuer: "https://shop.example",
             .authLeewaySeconds: "5", .authPublicSubscribe: "/topic/public.**", .authPublicPublish: "/queue/feedback",
-            .authCookie: "gw_token",
+            .authCookie: "gw_token", .apiKeys: "key-one-0123456789,key-two-0123456789", .apiDefaultTimeoutSeconds: "3",
         ]
         #expect(Set(samples.keys) == Set(GatewayConfigurationKey.all))
         var environment: [String: String] = [:]
@@ -251,6 +251,8 @@ struct ConfigurationTests {
         expected.auth.publicSubscribe = ["/topic/public.**"]
         expected.auth.publicPublish = ["/queue/feedback"]
         expected.auth.cookie = "gw_token"
+        expected.auth.apiKeys = ["key-one-0123456789", "key-two-0123456789"]
+        expected.auth.apiDefaultTimeoutSeconds = 3
         #expect(configuration == expected)
     }
 

@@ -51,6 +51,7 @@ ALLOWED_ORIGIN = "https://shop.example"
 LWS_ORIGIN = "http://127.0.0.1"
 BAD_ORIGIN = "https://evil.example"
 HISTORY_MAX = 5
+SSE_RETRY_MS = 1500
 
 POSITION_RE = re.compile(r"^([A-Za-z0-9_]{1,32})-([0-9]{1,19})$")
 HTTP_LINE_RE = re.compile(r"HTTP listening on http://(\[[^\]]+\]|[^\s:/]+):(\d+)")
@@ -100,6 +101,7 @@ history:
   max_messages: {HISTORY_MAX}
 sse:
   heartbeat_seconds: 1
+  retry_ms: {SSE_RETRY_MS}
 stomp:
   heartbeat_send_ms: 1000
   heartbeat_receive_ms: 1000

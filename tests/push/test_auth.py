@@ -37,7 +37,7 @@ TOKEN_CASES = {
     "wrong_audience": (lambda: mint(subscribe=[ORDER42], aud="other-shop"), 401, ["aud"]),
     "wrong_issuer": (lambda: mint(subscribe=[ORDER42], iss="https://evil.example"), 401, ["iss"]),
     "no_exp": (lambda: jwt.encode({k: v for k, v in claims(subscribe=[ORDER42]).items() if k != "exp"}, pushlib.HMAC_SECRET, algorithm="HS256"), 401, ["exp"]),
-    "garbage": (lambda: "not-a-jwt", 401, []),
+    "malformed": (lambda: "aaaa.bbbb.cccc", 401, []),
 }
 
 
@@ -99,9 +99,9 @@ def test_ws_no_token_on_non_public_is_refused(embedded_gateway, ws):
     ws_denied(ws(), None, ORDER42)
 
 
-@pytest.mark.parametrize("case", list(TOKEN_CASES))
+@pytest.mark.parametrize("case", list(TOKEN_CASES) + ["not_jwt_shaped"])
 def test_sse_bad_token_is_401(embedded_gateway, sse, case):
-    make, status, words = TOKEN_CASES[case]
+    make, status, words = TOKEN_CASES[case] if case in TOKEN_CASES else ((lambda: "not-a-jwt"), 401, [])
     assert_error_json(sse(ORDER42, token=make()), status, words)
 
 
@@ -114,6 +114,12 @@ def test_ws_bad_token_gets_error_on_connect(embedded_gateway, ws, case):
     msg = f.headers.get("message", "")
     assert msg and names_reason(msg + " " + f.text, words), f"ERROR should say why ({words}): {f!r}"
     w.wait_closed(5)
+
+
+def test_ws_passcode_not_shaped_like_a_jwt_gets_public_grants(embedded_gateway, ws):
+    """A client written for a broker sends passcode:guest: not a token, public grants only."""
+    ws_allowed(ws(), "guest", f"/topic/public.{uid()}")
+    ws_denied(ws(), "guest", ORDER42, must_contain=ORDER42)
 
 
 # ----------------------------------------------------------------------------- grants and wildcards

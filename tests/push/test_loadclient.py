@@ -47,8 +47,8 @@ def loadclient_bin():
         if require:
             pytest.fail(msg + " (STOMP_TEST_REQUIRE_BROKERS=1)", pytrace=False)
         pytest.skip(msg)
-    r = subprocess.run(["make", "-C", str(LOADCLIENT)], capture_output=True, text=True, timeout=180)
-    assert r.returncode == 0, f"make -C Benchmarks/loadclient failed:\n{r.stdout}\n{r.stderr}"
+    r = subprocess.run(["make", "-C", str(LOADCLIENT), "stomp_ws_load"], capture_output=True, text=True, timeout=180)
+    assert r.returncode == 0, f"make -C Benchmarks/loadclient stomp_ws_load failed:\n{r.stdout}\n{r.stderr}"
     return LOADCLIENT / "stomp_ws_load"
 
 

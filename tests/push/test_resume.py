@@ -213,3 +213,15 @@ def test_sse_composite_id_has_sequence_0_for_an_empty_destination(gateway, feed,
     assert len(parts) == 2 and parts[0] == fa.latest[0], ev.id
     m = POSITION_RE.match(parts[1])
     assert m and m.group(2) == "0", f"an empty destination's part should be EPOCH-0, got {parts[1]!r}"
+
+
+def test_sse_every_emitted_id_is_accepted_as_last_event_id(gateway, feed, sse):
+    """EventSource sends back whatever id it saw last; the gateway must accept its own ids."""
+    fa = feed()
+    empty = f"/topic/orders.{uid()}"
+    c = sse([fa.destination, empty], token=admin_token())
+    ev = c.expect_event(5, "the current status of the first destination")
+    c.close()
+    r = sse([fa.destination, empty], token=admin_token(), last_event_id=ev.id)
+    assert r.status == 200, f"the gateway refused its own id {ev.id!r} as Last-Event-ID: {r.status} {r.body!r}"
+    assert r.quiet_for(0.4) == []

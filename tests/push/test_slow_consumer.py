@@ -8,7 +8,7 @@ import json
 import socket
 import time
 
-from pushlib import SSEClient, admin_token, events_path, msg_body, sync_live, uid
+from pushlib import SSEClient, admin_token, events_path, msg_body, parse_metrics, sync_live, uid
 
 N = 2000
 
@@ -50,6 +50,10 @@ def test_stalled_client_does_not_hold_up_others(gateway, publisher, sse):
         assert t_all - t_pub < 10, f"normal client took {t_all - t_pub:.1f}s after publishing ended"
         assert gateway.alive()
         assert gateway.http("GET", "/healthz")[0] == 200
+        # The stalled clients did hit the slow-consumer bound (a counter on /metrics).
+        slow = [(n, l, v) for n, l, v in parse_metrics(gateway.metrics()) if "slow_consumer" in n]
+        assert slow, "no slow-consumer counter on /metrics"
+        assert sum(v for _, _, v in slow) > 0, f"the stalled clients never triggered the slow-consumer policy: {slow}"
         # Still serving new clients: the current status arrives at once.
         late = SSEClient(gateway, dest, tok).open()
         try:

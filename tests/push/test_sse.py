@@ -44,7 +44,8 @@ def test_response_headers_retry_first_and_live_message(gateway, feed, sse, publi
     first = c.expect_event(5, "the retained latest message")
     assert wait_until(lambda: c.first_line is not None, 1)
     assert c.first_line.startswith("retry:"), f"the stream must start with a retry: line, got {c.first_line!r}"
-    assert c.retries and c.retries[0] > 0, c.retries
+    # sse.retry_ms plus up to 100% jitter
+    assert c.retries and pushlib.SSE_RETRY_MS <= c.retries[0] <= 2 * pushlib.SSE_RETRY_MS, c.retries
     d0 = check_message_json(first, f.destination)
     assert (d0["position"], msg_body(first)) == f.latest
 
