@@ -44,6 +44,9 @@ log "swift test (embedded broker, RabbitMQ, ActiveMQ, stomp.py and ruby-stomp in
 # milliseconds, which two cores shared by every suite at once cannot keep.
 swift test --skip-build --no-parallel --skip Disruptive
 
+log "browser push: black-box tests (Python websockets, raw HTTP SSE, PyJWT, the C libwebsockets client) against the embedded broker and RabbitMQ"
+STOMP_GATEWAY_BIN="$PWD/.build/debug/stomp-gateway" bash tests/push/run.sh --maxfail=1000
+
 log "swift test: brokers killed and restarted (one at a time)"
 STOMP_TEST_DISRUPTIVE=1 swift test --skip-build --filter Disruptive
 

@@ -46,7 +46,12 @@ final class SSEConnectionHandler: PushConnection, ChannelInboundHandler, Removab
         let base = hub.settings.sseRetryMilliseconds
         let retry = base + Int.random(in: 0...max(0, base))
         writeBytes(SSEWire.chunk("retry: \(retry)\n\n", allocator: context.channel.allocator))
-        positions = Array(repeating: "", count: request.destinations.count)
+        // Every destination has a position in the id from the start, also before its
+        // first event: where it resumes from, or the start of this epoch.
+        positions = request.starts.map { start in
+            if case .after(let position) = start { return position.description }
+            return "\(hub.epoch)-0"
+        }
         for (index, destination) in request.destinations.enumerated() {
             let subscription = subscribe(destination: destination, id: String(index), index: index, start: request.starts[index])
             positions[index] = "\(hub.epoch)-\(subscription.lastSequence)"

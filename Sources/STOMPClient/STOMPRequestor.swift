@@ -7,7 +7,7 @@ import STOMPCore
 /// per request), replies matched to callers by `correlation-id`.
 ///
 /// The reply destination suits the broker: on RabbitMQ an exclusive, auto-deleted
-/// queue `/queue/stomp-gateway.replies.ID`; on ActiveMQ and the embedded broker a
+/// queue `/queue/stomp-gateway.replies.ID` (named `/amq/queue/…` in `reply-to`); on ActiveMQ and the embedded broker a
 /// temporary queue `/temp-queue/stomp-gateway.replies.ID`. A reply that arrives after
 /// its caller gave up is dropped and counted (``lateReplies``).
 ///
@@ -74,12 +74,17 @@ public final class STOMPRequestor: Sendable {
         if state.withLockedValue({ $0.subscription != nil }) { return }
         let server = (client.connectedServer ?? "").lowercased()
         let destination: String
+        let replyTo: String
         var headers: STOMPHeaders = [:]
         if server.contains("rabbitmq") {
+            // Declared by the SUBSCRIBE; replies go to it through /amq/queue/, which
+            // does not declare again (a SEND to /queue/ would, with other properties).
             destination = "/queue/stomp-gateway.replies.\(instanceID)"
+            replyTo = "/amq/queue/stomp-gateway.replies.\(instanceID)"
             headers = ["auto-delete": "true", "exclusive": "true", "durable": "false"]
         } else {
             destination = "/temp-queue/stomp-gateway.replies.\(instanceID)"
+            replyTo = destination
         }
         let subscription = try await client.subscribe(to: destination, ack: .auto, headers: headers, receipt: true)
         let reader = Task { [weak self] in
@@ -92,7 +97,7 @@ public final class STOMPRequestor: Sendable {
             }
         }
         state.withLockedValue { state in
-            state.replyTo = destination
+            state.replyTo = replyTo
             state.subscription = subscription
             state.reader = reader
         }

@@ -10,8 +10,8 @@ import STOMPCore
 /// }
 /// ```
 ///
-/// Requests are acknowledged (`client-individual`) after the reply is sent with a
-/// receipt, so a crash between the two redelivers the request rather than losing it.
+/// Requests are acknowledged (`client-individual`) after the reply is written, so a
+/// crash before that redelivers the request rather than losing it.
 /// A request without `reply-to` is acknowledged and skipped. When `handler` throws,
 /// the reply carries the header `error:true` and the error's description as its body.
 public enum STOMPResponder {
@@ -53,7 +53,9 @@ public enum STOMPResponder {
                 if let correlation = request.headers[STOMPHeaderName.correlationID] {
                     headers.replaceOrAdd(name: STOMPHeaderName.correlationID, value: correlation)
                 }
-                try await client.send(to: replyTo, body: reply.body, headers: headers, receipt: true)
+                // No receipt: while requests fill this subscription's buffer the client
+                // stops reading, and a RECEIPT could not be read.
+                try await client.send(to: replyTo, body: reply.body, headers: headers)
             }
             try await client.ack(request)
         }

@@ -573,8 +573,15 @@ class SSEClient:
         origin: str | None = ALLOWED_ORIGIN,
         headers: dict | None = None,
         path: str | None = None,
+        rcvbuf: int | None = None,
+        paused: bool = False,
     ) -> None:
+        """`rcvbuf`: SO_RCVBUF before connecting; `paused`: after the response head,
+        read nothing until ``resume()`` (a stalled browser)."""
         self.gw = gw
+        self.rcvbuf = rcvbuf
+        self.paused = paused
+        self._rest = b""
         self.destinations = [destinations] if isinstance(destinations, str) else list(destinations)
         h: dict[str, str] = {"Accept": "text/event-stream", "Cache-Control": "no-cache"}
         if origin is not None:
@@ -616,7 +623,13 @@ class SSEClient:
 
     # -- connection
     def open(self, timeout: float = 5.0) -> "SSEClient":
-        s = socket.create_connection((self.gw.http_host, self.gw.http_port), timeout=timeout)
+        if self.rcvbuf:
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.rcvbuf)
+            s.settimeout(timeout)
+            s.connect((self.gw.http_host, self.gw.http_port))
+        else:
+            s = socket.create_connection((self.gw.http_host, self.gw.http_port), timeout=timeout)
         self._sock = s
         req = f"GET {self.path} HTTP/1.1\r\nHost: {self.gw.http_host}:{self.gw.http_port}\r\n"
         for k, v in self.request_headers.items():
@@ -629,7 +642,7 @@ class SSEClient:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"no response head within {timeout}s for {self.path}")
             s.settimeout(max(0.01, deadline - time.monotonic()))
-            chunk = s.recv(65536)
+            chunk = s.recv(1024 if self.paused else 65536)
             if not chunk:
                 raise ConnectionError(f"connection closed before a response head (got {buf!r})")
             buf += chunk
@@ -650,11 +663,25 @@ class SSEClient:
             s.close()
             self.closed = True
             return self
+        if self.paused:
+            self._rest = rest
+            return self
         self._feed(rest)
-        s.settimeout(0.2)
+        self._start_reader()
+        return self
+
+    def _start_reader(self) -> None:
+        assert self._sock
+        self._sock.settimeout(0.2)
         self._thread = threading.Thread(target=self._run, daemon=True, name="sse-reader")
         self._thread.start()
-        return self
+
+    def resume(self) -> None:
+        """Start reading (a paused client)."""
+        if self.paused:
+            self.paused = False
+            self._feed(self._rest)
+            self._start_reader()
 
     def _read_body(self, rest: bytes, deadline: float) -> None:
         assert self._sock

@@ -2,6 +2,7 @@
 # Black-box browser-push tests (docs/BROWSER-PUSH.md) against .build/debug/stomp-gateway.
 #
 #   tests/push/run.sh [pytest args…]        e.g. tests/push/run.sh -k sse -v
+#   tests/push/run.sh --maxfail=1000         (run everything instead of stopping at the first failure)
 #
 # Environment: STOMP_GATEWAY_BIN (server binary), STOMP_TEST_RABBITMQ_URL (run the
 # RabbitMQ half too; scripts/brokers.sh start rabbitmq writes it to
