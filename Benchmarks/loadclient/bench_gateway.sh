@@ -27,6 +27,7 @@ http:
   max_connections: 60000
   max_connections_per_ip: 60000
   handshake_timeout_seconds: 120
+  flush_delay_microseconds: ${FLUSH_DELAY_US:-10000}
 auth:
   public_subscribe: ["$DEST"]
 feeds:

@@ -93,6 +93,7 @@ extension GatewayConfiguration {
         configuration.push.handshakeTimeoutSeconds = await values.seconds(.httpHandshakeTimeoutSeconds, default: push.handshakeTimeoutSeconds)
         configuration.push.idleTimeoutSeconds = await values.seconds(.httpIdleTimeoutSeconds, default: push.idleTimeoutSeconds)
         configuration.push.sendQueueBytes = await values.byteCount(.httpSendQueueBytes, default: push.sendQueueBytes)
+        configuration.push.flushDelayMicroseconds = await values.nonNegative(.httpFlushDelayMicroseconds, default: push.flushDelayMicroseconds)
         configuration.push.tlsCertificateFile = await values.text(.httpTLSCertificateFile)
         configuration.push.tlsKeyFile = await values.text(.httpTLSKeyFile)
         if (configuration.push.tlsCertificateFile == nil) != (configuration.push.tlsKeyFile == nil) {

@@ -14,6 +14,7 @@ extension GatewayConfiguration {
         public var handshakeTimeoutSeconds = 10.0
         public var idleTimeoutSeconds = 60.0
         public var sendQueueBytes = 262_144
+        public var flushDelayMicroseconds = 10_000
         public var tlsCertificateFile: String?
         public var tlsKeyFile: String?
         public var sseHeartbeatSeconds = 15.0
@@ -83,6 +84,7 @@ extension GatewayConfiguration {
         settings.handshakeTimeout = .milliseconds(Int64(push.handshakeTimeoutSeconds * 1000))
         settings.idleTimeout = .milliseconds(Int64(push.idleTimeoutSeconds * 1000))
         settings.sendQueueBytes = push.sendQueueBytes
+        settings.flushDelayMicroseconds = push.flushDelayMicroseconds
         settings.sseHeartbeat = .milliseconds(Int64(push.sseHeartbeatSeconds * 1000))
         settings.sseRetryMilliseconds = push.sseRetryMilliseconds
         settings.tokenCookieName = auth.cookie

@@ -100,6 +100,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
             "http.handshake_timeout_seconds": String(push.handshakeTimeoutSeconds),
             "http.idle_timeout_seconds": String(push.idleTimeoutSeconds),
             "http.send_queue_bytes": String(push.sendQueueBytes),
+            "http.flush_delay_microseconds": String(push.flushDelayMicroseconds),
             "http.tls_certificate_file": optional(push.tlsCertificateFile),
             "http.tls_key_file": optional(push.tlsKeyFile),
             "sse.heartbeat_seconds": String(push.sseHeartbeatSeconds),

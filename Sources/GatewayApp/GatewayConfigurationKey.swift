@@ -135,6 +135,8 @@ public struct GatewayConfigurationKey: Sendable, Hashable, CustomStringConvertib
     public static let authPublicSubscribe = Self("auth.public_subscribe")
     /// `auth.public_publish`
     public static let authPublicPublish = Self("auth.public_publish")
+    /// `http.flush_delay_microseconds`
+    public static let httpFlushDelayMicroseconds = Self("http.flush_delay_microseconds")
     /// `api.keys` (secret)
     public static let apiKeys = Self("api.keys", isSecret: true)
     /// `api.default_timeout_seconds`
@@ -145,7 +147,8 @@ public struct GatewayConfigurationKey: Sendable, Hashable, CustomStringConvertib
     /// Every key, in the order the documentation and ``GatewayConfiguration/redactedDescription`` list them.
     public static let all: [Self] = [
         httpHost, httpPort, httpAllowedOrigins, httpMaxConnections, httpMaxConnectionsPerIP, httpMaxSubscriptionsPerConnection, httpMaxFrameBytes,
-        httpMaxRequestBodyBytes, httpHandshakeTimeoutSeconds, httpIdleTimeoutSeconds, httpSendQueueBytes, httpTLSCertificateFile, httpTLSKeyFile,
+        httpMaxRequestBodyBytes, httpHandshakeTimeoutSeconds, httpIdleTimeoutSeconds, httpSendQueueBytes, httpFlushDelayMicroseconds,
+        httpTLSCertificateFile, httpTLSKeyFile,
         sseHeartbeatSeconds, sseRetryMilliseconds, stompHeartbeatSendMilliseconds, stompHeartbeatReceiveMilliseconds, historyMaxMessages,
         historyMaxBytes, historyMaxAgeSeconds, historyInitialReplay, historyMaxDestinations, feedsRetain, feedsUpstreamGraceSeconds,
         slowConsumerDefault, slowConsumerDisconnect, authHMACSecret, authHMACSecretFile, authPublicKeyFiles, authJWKSFile, authAlgorithms,

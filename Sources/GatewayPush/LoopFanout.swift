@@ -11,10 +11,15 @@ final class LoopFanout: @unchecked Sendable {
     private var flushQueue: [PushConnection] = []
     private var flushing: [PushConnection] = []
     private var flushScheduled = false
+    private var lastFlush = NIODeadline.uptimeNanoseconds(0)
 
-    init(loop: any EventLoop, metrics: PushMetrics) {
+    /// Writes are flushed this long after the first one (0: at the end of the tick).
+    private let flushDelay: TimeAmount
+
+    init(loop: any EventLoop, metrics: PushMetrics, flushDelay: TimeAmount = .zero) {
         self.loop = loop
         self.metrics = metrics
+        self.flushDelay = flushDelay
     }
 
     /// Starts the 250 ms tick that drives heart-beats, timeouts and token expiry.
@@ -54,8 +59,9 @@ final class LoopFanout: @unchecked Sendable {
         guard let list = subscribers[message.destination] else { return }
         var webSocket = 0
         var sse = 0
+        var cache = FrameCache()
         for subscription in list {
-            if subscription.deliver(message) {
+            if subscription.deliver(message, cache: &cache) {
                 if subscription.connection.isWebSocket { webSocket += 1 } else { sse += 1 }
             }
         }
@@ -73,15 +79,25 @@ final class LoopFanout: @unchecked Sendable {
         flushQueue.append(connection)
         if !flushScheduled {
             flushScheduled = true
-            loop.execute { self.flushAll() }
+            // Adaptive: a loop that has not flushed for `flushDelay` flushes at the end of
+            // this tick; one that just did waits until `flushDelay` has passed since,
+            // so a busy feed's messages share socket writes and a quiet one's do not wait.
+            let due = lastFlush + flushDelay
+            if flushDelay == .zero || NIODeadline.now() >= due {
+                loop.execute { self.flushAll() }
+            } else {
+                loop.scheduleTask(deadline: due) { self.flushAll() }
+            }
         }
     }
 
     private func flushAll() {
         flushScheduled = false
+        if flushDelay != .zero { lastFlush = .now() }
         swap(&flushQueue, &flushing)
         for connection in flushing {
             connection.flushPending = false
+            connection.wroteSinceTick = true
             connection.flushNow()
         }
         flushing.removeAll(keepingCapacity: true)

@@ -14,7 +14,10 @@ class PushConnection {
     var flushPending = false
     var hasBehind = false
     var ended = false
+    /// When something was last written, to the tick's precision (250 ms): no clock
+    /// reading per write.
     var lastWrite = NIODeadline.now()
+    var wroteSinceTick = false
 
     init(hub: PushHub, fanout: LoopFanout, grant: AccessGrant) {
         self.hub = hub
@@ -31,7 +34,7 @@ class PushConnection {
     // MARK: For subclasses
 
     /// Writes one feed message for `subscription` (no flush).
-    func write(_ message: FeedMessage, for subscription: PushSubscription) {}
+    func write(_ message: FeedMessage, for subscription: PushSubscription, cache: inout FrameCache) {}
 
     /// Writes a gap notice: `missed` messages (0: unknown) before `sequence + 1` will not come.
     func writeGap(for subscription: PushSubscription, missed: UInt64, sequence: UInt64) {}
@@ -41,6 +44,10 @@ class PushConnection {
 
     /// Called four times a second.
     func tick(now: NIODeadline, wallClock: Double) {
+        if wroteSinceTick {
+            wroteSinceTick = false
+            lastWrite = now
+        }
         if !ended && grant.isExpired(at: wallClock) {
             hub.metrics.authDenied("token_expired")
             end(code: "token_expired", message: "the token expired; reconnect with a fresh one")
@@ -53,7 +60,6 @@ class PushConnection {
     func writeBytes(_ buffer: ByteBuffer) {
         guard let context else { return }
         context.write(NIOAny(buffer), promise: nil)
-        lastWrite = .now()
         fanout.needsFlush(self)
     }
 
@@ -128,7 +134,8 @@ class PushConnection {
                 fellBehind(subscription)
                 return
             }
-            write(entry.message, for: subscription)
+            var cache = FrameCache()
+            write(entry.message, for: subscription, cache: &cache)
             subscription.lastSequence = entry.sequence
         }
         subscription.lastSequence = max(subscription.lastSequence, attachment.lastSequence)

@@ -125,7 +125,8 @@ public final class PushHub: Sendable {
         self.epoch = Self.makeEpoch()
         self.state = NIOLockedValueBox(State(upstream: UpstreamSubscriptions(grace: settings.upstreamGrace)))
         var fanouts: [ObjectIdentifier: LoopFanout] = [:]
-        for loop in eventLoops { fanouts[ObjectIdentifier(loop)] = LoopFanout(loop: loop, metrics: metrics) }
+        let delay = TimeAmount.microseconds(Int64(settings.flushDelayMicroseconds))
+        for loop in eventLoops { fanouts[ObjectIdentifier(loop)] = LoopFanout(loop: loop, metrics: metrics, flushDelay: delay) }
         self.fanouts = fanouts
     }
 

@@ -25,6 +25,12 @@ public struct PushSettings: Sendable {
     /// Bytes queued for one slow browser before the slow-consumer policy applies
     /// (the channel's high write watermark). Default 256 KiB.
     public var sendQueueBytes = 262_144
+    /// Flush coalescing, in microseconds: an event loop that flushed less than this long
+    /// ago waits until this long has passed before flushing again, so that a busy feed's
+    /// messages share socket writes; a loop that has been quiet flushes at the end of
+    /// the tick (no added latency at light load). Default 10 000 (10 ms); 0 flushes
+    /// every tick. Benchmarks/RESULTS.md has the trade-off.
+    public var flushDelayMicroseconds = 10_000
     /// SSE heartbeat comment interval. Default 15 s.
     public var sseHeartbeat: Duration = .seconds(15)
     /// SSE `retry:` hint base, in milliseconds; up to the same again is added as jitter. Default 2 000.

@@ -183,7 +183,8 @@ struct ConfigurationTests {
             .httpAllowedOrigins: "https://shop.example,https://admin.example", .httpMaxConnections: "11",
             .httpMaxConnectionsPerIP: "12", .httpMaxSubscriptionsPerConnection: "13", .httpMaxFrameBytes: "14KiB",
             .httpMaxRequestBodyBytes: "15", .httpHandshakeTimeoutSeconds: "2.5", .httpIdleTimeoutSeconds: "16",
-            .httpSendQueueBytes: "17", .httpTLSCertificateFile: "/etc/gw/cert.pem", .httpTLSKeyFile: "/etc/gw/key.pem",
+            .httpSendQueueBytes: "17", .httpFlushDelayMicroseconds: "2000", .httpTLSCertificateFile: "/etc/gw/cert.pem",
+            .httpTLSKeyFile: "/etc/gw/key.pem",
             .sseHeartbeatSeconds: "5", .sseRetryMilliseconds: "1500", .stompHeartbeatSendMilliseconds: "0",
             .stompHeartbeatReceiveMilliseconds: "20000", .historyMaxMessages: "18", .historyMaxBytes: "19",
             .historyMaxAgeSeconds: "20", .historyInitialReplay: "0", .historyMaxDestinations: "21",
@@ -226,6 +227,7 @@ struct ConfigurationTests {
         expected.push.handshakeTimeoutSeconds = 2.5
         expected.push.idleTimeoutSeconds = 16
         expected.push.sendQueueBytes = 17
+        expected.push.flushDelayMicroseconds = 2000
         expected.push.tlsCertificateFile = "/etc/gw/cert.pem"
         expected.push.tlsKeyFile = "/etc/gw/key.pem"
         expected.push.sseHeartbeatSeconds = 5
