@@ -13,6 +13,7 @@ let mainPackage = URL(fileURLWithPath: #filePath).deletingLastPathComponent().de
 //   cd Benchmarks && swift build -c release
 //   .build/release/stomp-bench codec
 //   .build/release/stomp-bench broker --rabbitmq stomp://guest:guest@127.0.0.1:61613
+//   bash bench_request_reply.sh            # gateway /api/request vs direct STOMP
 let package = Package(
     name: "stomp-gateway-benchmarks",
     platforms: [.macOS(.v14)],
@@ -21,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         .executableTarget(
@@ -35,6 +37,7 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
         )

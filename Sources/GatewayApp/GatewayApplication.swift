@@ -116,6 +116,11 @@ public struct GatewayApplication: Sendable {
         }
         let client = try STOMPClient(configuration: clientConfiguration, logger: logger)
         services.append(BrokerConnectionService(client: client, logger: logger, announce: announce))
+        // The HTTP front door has a connection of its own: its replies never wait behind
+        // the feeds' traffic, and on ActiveMQ a wildcard topic subscription (the feeds'
+        // /topic/>) on the same connection stops temporary-queue replies arriving.
+        let apiClient = try STOMPClient(configuration: clientConfiguration, logger: logger)
+        services.append(BrokerConnectionService(client: apiClient, logger: logger, announce: { _ in }))
 
         let router = Router()
         let box = ServerBox()
@@ -138,7 +143,7 @@ public struct GatewayApplication: Sendable {
         var apiSettings = APIRoutes.Settings(authenticator: authenticator, apiKeys: apiKeys)
         apiSettings.defaultTimeout = apiDefaultTimeout
         apiSettings.maxBodyBytes = push.maxRequestBodyBytes
-        APIRoutes.add(to: router, settings: apiSettings, messaging: STOMPGatewayMessaging(client: client))
+        APIRoutes.add(to: router, settings: apiSettings, messaging: STOMPGatewayMessaging(client: apiClient))
         let announce = self.announce
         let scheme = tls == nil ? "http" : "https"
         let httpHost = http.host

@@ -42,6 +42,8 @@ struct STOMPPushUpstream: PushUpstream {
             do {
                 for try await message in subscription {
                     let actual = message.destination.isEmpty ? name : message.destination
+                    // ActiveMQ's advisory topics match `/topic/>` but are not statuses.
+                    if actual.hasPrefix("/topic/ActiveMQ.Advisory.") { continue }
                     onMessage(
                         PushUpstreamMessage(
                             destination: actual,

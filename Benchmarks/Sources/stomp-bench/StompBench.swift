@@ -9,6 +9,6 @@ struct StompBench: AsyncParsableCommand {
         discussion: """
             Build in release mode (swift build -c release); a debug build measures nothing useful.
             """,
-        subcommands: [CodecBenchmark.self, BrokerBenchmark.self]
+        subcommands: [CodecBenchmark.self, BrokerBenchmark.self, RequestReplyBenchmark.self]
     )
 }
