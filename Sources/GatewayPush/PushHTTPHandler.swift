@@ -2,6 +2,7 @@ import Crypto
 import GatewayCore
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 import NIOWebSocket
 
 /// The first handler of every connection after NIO's HTTP/1.1 codec: routes `/stomp`
@@ -425,8 +426,14 @@ final class PushHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         timer = nil
         let pipeline = context.pipeline.syncOperations
         do {
+            // At the head of the pipeline, or right after TLS when the listener has it.
+            let tls = try? pipeline.handler(type: NIOSSLServerHandler.self)
             for handler in handlers.reversed() {
-                try pipeline.addHandler(handler, position: .first)
+                if let tls {
+                    try pipeline.addHandler(handler, position: .after(tls))
+                } else {
+                    try pipeline.addHandler(handler, position: .first)
+                }
             }
         } catch {
             context.close(promise: nil)

@@ -75,7 +75,7 @@ struct RequestReplyBenchmark: AsyncParsableCommand {
         var http = HTTPClient.Configuration()
         http.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency)
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: http)
-        defer { try? client.syncShutdown() }
+
         let endpoint = gateway + "/api/request"
         let body = #"{"destination":"\#(queue)","body":"ping","timeout":5}"#
 
@@ -107,16 +107,17 @@ struct RequestReplyBenchmark: AsyncParsableCommand {
         print("")
         print("| path | round trips/s | p50 ms | p99 ms | failures |")
         print("|---|---|---|---|---|")
-        print("| direct STOMP (STOMPRequestor) | \(Measure.fixed(d.perSecond, 0)) | \(Measure.fixed(d.quantileMs(0.5), 2)) | \(Measure.fixed(d.quantileMs(0.99), 2)) | \(d.failures) |")
-        print("| gateway POST /api/request | \(Measure.fixed(g.perSecond, 0)) | \(Measure.fixed(g.quantileMs(0.5), 2)) | \(Measure.fixed(g.quantileMs(0.99), 2)) | \(g.failures) |")
-        print("gateway / direct round trips/s: \(Measure.fixed(g.perSecond / d.perSecond, 2))")
+        print("| direct STOMP (STOMPRequestor) | \(Format.fixed(d.perSecond, 0)) | \(Format.fixed(d.quantileMs(0.5), 2)) | \(Format.fixed(d.quantileMs(0.99), 2)) | \(d.failures) |")
+        print("| gateway POST /api/request | \(Format.fixed(g.perSecond, 0)) | \(Format.fixed(g.quantileMs(0.5), 2)) | \(Format.fixed(g.quantileMs(0.99), 2)) | \(g.failures) |")
+        print("gateway / direct round trips/s: \(Format.fixed(g.perSecond / d.perSecond, 2))")
+        try? await client.shutdown()
         await requestor.stop()
         try? await caller.disconnect()
         try? await service.disconnect()
     }
 
     func format(_ f: Figures) -> String {
-        "\(Measure.fixed(f.perSecond, 0)) round trips/s, p50 \(Measure.fixed(f.quantileMs(0.5), 2)) ms, p99 \(Measure.fixed(f.quantileMs(0.99), 2)) ms, failures \(f.failures)"
+        "\(Format.fixed(f.perSecond, 0)) round trips/s, p50 \(Format.fixed(f.quantileMs(0.5), 2)) ms, p99 \(Format.fixed(f.quantileMs(0.99), 2)) ms, failures \(f.failures)"
     }
 
     /// Runs `concurrency` workers calling `call` until `seconds` have passed.
