@@ -1,8 +1,9 @@
 /// Which browser origins may use the transports and the HTTP API.
 ///
 /// Threat: a page on another site opening a user's feed with the user's cookie. With
-/// no list configured, only same-origin pages (Origin matches Host) and clients that
-/// send no Origin (curl, servers) are let in; `*` lets in every origin.
+/// no list configured, only pages from the same host name as the request's Host (any
+/// port) and clients that send no Origin (curl, servers) are let in; `*` lets in
+/// every origin.
 struct OriginPolicy: Sendable {
     let allowed: [String]
 
@@ -19,10 +20,22 @@ struct OriginPolicy: Sendable {
         guard let origin, !origin.isEmpty else { return .noOrigin }
         if allowed.contains("*") { return .allowed(origin) }
         if allowed.contains(where: { $0.lowercased() == origin.lowercased() }) { return .allowed(origin) }
-        if allowed.isEmpty, let host, Self.authority(of: origin)?.lowercased() == host.lowercased() {
+        // No list: the page must come from the same host name (any port: a shop on
+        // :443 and the gateway on :8080 of one host are one site).
+        if allowed.isEmpty, let host, let authority = Self.authority(of: origin),
+            Self.hostName(of: authority) == Self.hostName(of: host)
+        {
             return .allowed(origin)
         }
         return .denied(origin)
+    }
+
+    /// `host` of `host:port` or `[v6]:port`, lowercased.
+    static func hostName(of authority: String) -> String {
+        let text = authority.lowercased()
+        if text.hasPrefix("["), let end = text.firstIndex(of: "]") { return String(text[...end]) }
+        if let colon = text.lastIndex(of: ":") { return String(text[..<colon]) }
+        return text
     }
 
     /// `host:port` of `scheme://host:port`.

@@ -6,7 +6,7 @@ import GatewayCore
 public struct PushSettings: Sendable {
     /// Origins allowed to open `/stomp` and `/events` and to call the HTTP API
     /// (`https://shop.example`); `*` allows any. Empty (the default): requests without
-    /// `Origin` (curl, servers) and same-origin requests (Origin matches `Host`).
+    /// `Origin` (curl, servers) and pages from the same host name as `Host` (any port).
     public var allowedOrigins: [String] = []
     /// Open HTTP connections of every kind, at most. Default 10 000; beyond it, 503.
     public var maxConnections = 10_000

@@ -97,6 +97,9 @@ auth:
   public_subscribe: ["/topic/public.**"]
 {extra_auth}http:
   allowed_origins: {yaml_list([ALLOWED_ORIGIN, LWS_ORIGIN])}
+  # Slack for the reading clients of a busy 2-core CI machine; a stalled client
+  # still overflows it (test_slow_consumer publishes 8 MB).
+  send_queue_bytes: 2MiB
 history:
   max_messages: {HISTORY_MAX}
 sse:

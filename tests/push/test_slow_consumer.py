@@ -71,7 +71,7 @@ BIG = 4096
 
 def test_stalled_client_past_the_send_queue_gets_a_gap_and_catches_up(gateway, publisher, sse):
     """8 MB for a client that reads nothing: more than the kernel buffers (~4 MiB) plus
-    http.send_queue_bytes (256 KiB), so the slow-consumer policy (default drop-oldest)
+    http.send_queue_bytes (2 MiB in these tests), so the slow-consumer policy (default drop-oldest)
     must act: a counter moves, the others are not held up, and the stalled client, once
     it reads, gets a gap notice for what it lost and catches up to the newest message.
     Every published message is either delivered to it or counted in a gap's `missed`."""
@@ -84,11 +84,11 @@ def test_stalled_client_past_the_send_queue_gets_a_gap_and_catches_up(gateway, p
     time.sleep(0.5)
     pad = "y" * (BIG - 40)
     bodies = [json.dumps({"n": i, "pad": pad}) for i in range(N_BIG)]
-    # Paced (about 2 MB/s) so that a reading client keeps up even on a busy 2-core
+    # Paced (about 1 MB/s) so that a reading client keeps up even on a busy 2-core
     # machine; the stalled one reads nothing and overflows regardless.
     for i, b in enumerate(bodies):
         publisher.send(dest, b, content_type="application/json")
-        if i % 20 == 19:
+        if i % 10 == 9:
             time.sleep(0.04)
     publisher.flush(30)
     evs = normal.messages(N_BIG, 30)
