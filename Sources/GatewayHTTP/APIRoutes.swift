@@ -350,10 +350,3 @@ public enum APIRoutes {
         Double(duration.totalNanoseconds) / 1e9
     }
 }
-
-extension Duration {
-    var totalNanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-    }
-}

@@ -24,9 +24,6 @@ public final class FeedMessage: Sendable {
     /// The final WebSocket fragment: continuation header, then the STOMP frame after
     /// the `subscription` header, ending with NUL.
     public let webSocketTail: ByteBuffer
-    /// The STOMP frame after the `subscription` header (``webSocketTail`` without its
-    /// WebSocket header), for building whole single-frame messages.
-    public let stompTail: ByteBuffer
     /// The SSE event with its `id:` line, chunk-framed.
     public let sseEventWithID: ByteBuffer
     /// The SSE event without `id:`, chunk-framed.
@@ -51,9 +48,6 @@ public final class FeedMessage: Sendable {
         self.position = position
         self.isText = isText
         self.webSocketTail = webSocketTail
-        let headerLength =
-            webSocketTail.getInteger(at: webSocketTail.readerIndex + 1, as: UInt8.self).map { $0 < 126 ? 2 : ($0 == 126 ? 4 : 10) } ?? 2
-        self.stompTail = webSocketTail.getSlice(at: webSocketTail.readerIndex + headerLength, length: webSocketTail.readableBytes - headerLength)!
         self.sseEventWithID = sseEventWithID
         self.sseEventWithoutID = sseEventWithoutID
         self.retainedSize = webSocketTail.readableBytes + sseEventWithID.readableBytes + sseEventWithoutID.readableBytes + 128

@@ -59,9 +59,8 @@ final class LoopFanout: @unchecked Sendable {
         guard let list = subscribers[message.destination] else { return }
         var webSocket = 0
         var sse = 0
-        var cache = FrameCache()
         for subscription in list {
-            if subscription.deliver(message, cache: &cache) {
+            if subscription.deliver(message) {
                 if subscription.connection.isWebSocket { webSocket += 1 } else { sse += 1 }
             }
         }

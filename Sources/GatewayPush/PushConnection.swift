@@ -34,7 +34,7 @@ class PushConnection {
     // MARK: For subclasses
 
     /// Writes one feed message for `subscription` (no flush).
-    func write(_ message: FeedMessage, for subscription: PushSubscription, cache: inout FrameCache) {}
+    func write(_ message: FeedMessage, for subscription: PushSubscription) {}
 
     /// Writes a gap notice: `missed` messages (0: unknown) before `sequence + 1` will not come.
     func writeGap(for subscription: PushSubscription, missed: UInt64, sequence: UInt64) {}
@@ -134,8 +134,7 @@ class PushConnection {
                 fellBehind(subscription)
                 return
             }
-            var cache = FrameCache()
-            write(entry.message, for: subscription, cache: &cache)
+            write(entry.message, for: subscription)
             subscription.lastSequence = entry.sequence
         }
         subscription.lastSequence = max(subscription.lastSequence, attachment.lastSequence)

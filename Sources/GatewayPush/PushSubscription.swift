@@ -18,8 +18,6 @@ final class PushSubscription {
     /// STOMP: `MESSAGE\nsubscription:ID\n` as a non-final text / binary fragment.
     var textPrefix = ByteBuffer()
     var binaryPrefix = ByteBuffer()
-    /// STOMP: `MESSAGE\nsubscription:ID\n` without a WebSocket header.
-    var messageHead = ByteBuffer()
 
     init(destination: String, id: String, index: Int, connection: PushConnection, policy: SlowConsumerPolicy) {
         self.destination = destination
@@ -32,42 +30,14 @@ final class PushSubscription {
     /// Writes `message` if it is new to this subscriber and the connection keeps up.
     /// Returns whether it was written.
     @inline(__always)
-    func deliver(_ message: FeedMessage, cache: inout FrameCache) -> Bool {
+    func deliver(_ message: FeedMessage) -> Bool {
         guard message.sequence > lastSequence, !behind else { return false }
         guard connection.isWritable else {
             connection.fellBehind(self)
             return false
         }
-        connection.write(message, for: self, cache: &cache)
+        connection.write(message, for: self)
         lastSequence = message.sequence
         return true
-    }
-}
-
-/// Whole STOMP-over-WebSocket frames of one message, built once per event loop for
-/// each subscription id seen (most browsers' stomp.js call their first subscription
-/// `sub-0`), so that a delivery is one write of shared bytes. Holds a few ids; other
-/// subscribers get the two-fragment form (their own first fragment, then the shared tail).
-struct FrameCache {
-    private var entries: [(id: String, frame: ByteBuffer)] = []
-    static let capacity = 4
-
-    init() {}
-
-    /// The frame for `subscription`, built and kept if there is room; `nil` when full.
-    mutating func frame(for subscription: PushSubscription, message: FeedMessage, allocator: ByteBufferAllocator) -> ByteBuffer? {
-        for entry in entries where entry.id == subscription.id { return entry.frame }
-        guard entries.count < Self.capacity else { return nil }
-        var frame = allocator.buffer(capacity: subscription.messageHead.readableBytes + message.stompTail.readableBytes + 10)
-        WebSocketWire.writeFrameHeader(
-            opcode: message.isText ? WebSocketWire.text : WebSocketWire.binary,
-            fin: true,
-            length: subscription.messageHead.readableBytes + message.stompTail.readableBytes,
-            into: &frame
-        )
-        frame.writeImmutableBuffer(subscription.messageHead)
-        frame.writeImmutableBuffer(message.stompTail)
-        entries.append((subscription.id, frame))
-        return frame
     }
 }

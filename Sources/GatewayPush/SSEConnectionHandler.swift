@@ -89,7 +89,7 @@ final class SSEConnectionHandler: PushConnection, ChannelInboundHandler, Removab
 
     // MARK: PushConnection
 
-    override func write(_ message: FeedMessage, for subscription: PushSubscription, cache: inout FrameCache) {
+    override func write(_ message: FeedMessage, for subscription: PushSubscription) {
         if positions.count == 1 {
             writeBytes(message.sseEventWithID)
         } else {

@@ -30,7 +30,6 @@ final class STOMPWebSocketHandler: PushConnection, ChannelInboundHandler, Remova
     private static let supportedVersions: [STOMPVersion] = [.v1_0, .v1_1, .v1_2]
 
     private var handshake: ByteBuffer?
-    private let allocator = ByteBufferAllocator()
 
     /// `handshake` (the 101 response) is written first, when the handler is added at the
     /// head of the pipeline.
@@ -287,7 +286,6 @@ final class STOMPWebSocketHandler: PushConnection, ChannelInboundHandler, Remova
             binary.writeImmutableBuffer(head)
             subscription.textPrefix = text
             subscription.binaryPrefix = binary
-            subscription.messageHead = head
         }
         byID[id] = subscription
         flushNow()
@@ -408,13 +406,9 @@ final class STOMPWebSocketHandler: PushConnection, ChannelInboundHandler, Remova
 
     // MARK: PushConnection
 
-    override func write(_ message: FeedMessage, for subscription: PushSubscription, cache: inout FrameCache) {
-        if let frame = cache.frame(for: subscription, message: message, allocator: allocator) {
-            writeBytes(frame)
-        } else {
-            writeBytes(message.isText ? subscription.textPrefix : subscription.binaryPrefix)
-            writeBytes(message.webSocketTail)
-        }
+    override func write(_ message: FeedMessage, for subscription: PushSubscription) {
+        writeBytes(message.isText ? subscription.textPrefix : subscription.binaryPrefix)
+        writeBytes(message.webSocketTail)
     }
 
     override func writeGap(for subscription: PushSubscription, missed: UInt64, sequence: UInt64) {
