@@ -114,13 +114,25 @@ extension STOMPClient {
             connection.channel.setOption(.autoRead, value: false).whenComplete { _ in }
         }
         if !outcome.records.isEmpty {
+            // Every SUBSCRIBE but the last in one write; the last asks for a receipt, and
+            // the broker handles a connection's frames in order, so its RECEIPT confirms
+            // them all: `.resubscribed` means the subscriptions are live at the broker.
             var bytes = connection.channel.allocator.buffer(capacity: 256 * outcome.records.count)
-            for (id, record) in outcome.records {
+            for (id, record) in outcome.records.dropLast() {
                 STOMPEncoder.encode(Self.subscribeFrame(id: id, record: record), version: connection.version, into: &bytes)
             }
             connection.channel.writeAndFlush(bytes, promise: nil)
-            logger.info("subscriptions re-established", metadata: ["count": "\(outcome.records.count)"])
-            emit(.resubscribed(count: outcome.records.count))
+            let (lastID, lastRecord) = outcome.records[outcome.records.count - 1]
+            let count = outcome.records.count
+            Task {
+                do {
+                    try await self.sendFrame(Self.subscribeFrame(id: lastID, record: lastRecord), receipt: true, on: connection)
+                } catch {
+                    self.logger.warning("no receipt for the re-established subscriptions", metadata: ["error": "\(error)"])
+                }
+                self.logger.info("subscriptions re-established", metadata: ["count": "\(count)"])
+                self.emit(.resubscribed(count: count))
+            }
         }
         if !connection.channel.isActive {
             connectionClosed(generation: connection.generation, reason: "the connection closed while it was being set up")
