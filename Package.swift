@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: [.defaults, "YAML"]),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
         .package(url: "https://github.com/apple/swift-crypto.git", "4.0.0"..<"5.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/jpsim/Yams", "5.4.0"..<"7.0.0"),
     ],
     targets: [
         // The protocol: frames, codec, limits, heart-beat rule. NIOCore only.
@@ -99,11 +101,28 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Webhooks: routes, Standard Webhooks signatures, retry schedule, per-key order,
+        // dead letters; the broker and the HTTP poster behind protocols.
+        .target(
+            name: "GatewayWebhooks",
+            dependencies: [
+                "GatewayCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Hummingbird glue: health, readiness, metrics, and the bridge from the push server.
         .target(
             name: "GatewayHTTP",
             dependencies: [
-                "GatewayCore", "GatewayPush",
+                "GatewayCore", "GatewayPush", "GatewayWebhooks",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -117,8 +136,11 @@ let package = Package(
         .target(
             name: "GatewayApp",
             dependencies: [
-                "GatewayCore", "GatewayHTTP", "GatewayAuth", "GatewayPush", "STOMPClient", "STOMPBroker", "STOMPCore",
+                "GatewayCore", "GatewayHTTP", "GatewayAuth", "GatewayPush", "GatewayWebhooks", "STOMPClient", "STOMPBroker",
+                "STOMPCore",
                 .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -180,6 +202,14 @@ let package = Package(
             name: "GatewayPushTests",
             dependencies: [
                 "GatewayPush", "GatewayCore", "STOMPCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GatewayWebhooksTests",
+            dependencies: [
+                "GatewayWebhooks", "GatewayCore",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings

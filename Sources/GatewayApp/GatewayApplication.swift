@@ -1,10 +1,12 @@
 import GatewayCore
 import GatewayHTTP
 import GatewayPush
+import GatewayWebhooks
 import Hummingbird
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOPosix
 import NIOSSL
 import Prometheus
 import STOMPBroker
@@ -44,6 +46,8 @@ public struct GatewayApplication: Sendable {
     public var apiKeys: [String] = []
     /// The default deadline of `/api/request` and `/api/gather`. Default 5 s.
     public var apiDefaultTimeout: Duration = .seconds(5)
+    /// Webhook routes, their connection's client id and shutdown drain, admin keys.
+    public var webhooks = GatewayConfiguration.Webhooks()
     /// Where metrics are registered and read from by `/metrics`.
     public var registry: PrometheusCollectorRegistry
     /// The logger.
@@ -60,6 +64,7 @@ public struct GatewayApplication: Sendable {
         tls: NIOSSLContext? = nil,
         apiKeys: [String] = [],
         apiDefaultTimeout: Duration = .seconds(5),
+        webhooks: GatewayConfiguration.Webhooks = .init(),
         registry: PrometheusCollectorRegistry,
         logger: Logger,
         announce: @escaping @Sendable (String) -> Void = { _ in }
@@ -71,6 +76,7 @@ public struct GatewayApplication: Sendable {
         self.tls = tls
         self.apiKeys = apiKeys
         self.apiDefaultTimeout = apiDefaultTimeout
+        self.webhooks = webhooks
         self.registry = registry
         self.logger = logger
         self.announce = announce
@@ -122,8 +128,32 @@ public struct GatewayApplication: Sendable {
         let apiClient = try STOMPClient(configuration: clientConfiguration, logger: logger)
         services.append(BrokerConnectionService(client: apiClient, logger: logger, announce: { _ in }))
 
+        // Webhooks have a connection of their own too: acknowledgements and dead-letter
+        // receipts never queue behind feed traffic, and ActiveMQ durable subscriptions
+        // need the connection's client-id.
+        var engines: [WebhookRouteEngine] = []
+        var webhookClient: STOMPClient?
+        if !webhooks.routes.isEmpty {
+            var configuration = clientConfiguration
+            if webhooks.routes.contains(where: { $0.isTopic && $0.durable }) { configuration.clientID = webhooks.clientID }
+            let client = try STOMPClient(configuration: configuration, logger: logger)
+            webhookClient = client
+            services.append(BrokerConnectionService(client: client, logger: logger, announce: { _ in }))
+            let connections = webhooks.routes.flatMap(\.endpoints).map(\.maxConcurrency).reduce(0, +)
+            let poster = HTTPClientWebhookPoster(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, connectionsPerHost: connections)
+            let broker = STOMPWebhookBroker(client: client, logger: logger)
+            engines = webhooks.routes.map { WebhookRouteEngine(settings: $0, broker: broker, poster: poster, logger: logger) }
+            services.append(
+                WebhookService(engines: engines, poster: poster, drain: .milliseconds(Int64(webhooks.drainSeconds * 1000)), logger: logger)
+            )
+            announce(
+                "stomp-gateway: \(engines.count) webhook route(s): \(webhooks.routes.map { "\($0.name) (\($0.source))" }.joined(separator: ", "))"
+            )
+        }
+
         let router = Router()
         let box = ServerBox()
+        let webhookConnection = webhookClient
         let embeddedCheck = brokerCheck
         let readiness: @Sendable () -> ReadinessReport = {
             var checks: [ReadinessReport.Check] = []
@@ -132,6 +162,15 @@ public struct GatewayApplication: Sendable {
                 checks.append(.init(name: "broker", ok: true, detail: "connected to \(broker)"))
             } else {
                 checks.append(.init(name: "broker", ok: false, detail: "not connected to the broker (connecting or reconnecting)"))
+            }
+            if let webhookClient = webhookConnection {
+                checks.append(
+                    .init(
+                        name: "webhooks",
+                        ok: webhookClient.isConnected,
+                        detail: webhookClient.isConnected ? "webhook connection up" : "webhook connection down (reconnecting)"
+                    )
+                )
             }
             if let server = box.server {
                 let upstream = server.hub.upstreamSubscriptionCount
@@ -144,6 +183,7 @@ public struct GatewayApplication: Sendable {
         apiSettings.defaultTimeout = apiDefaultTimeout
         apiSettings.maxBodyBytes = push.maxRequestBodyBytes
         APIRoutes.add(to: router, settings: apiSettings, messaging: STOMPGatewayMessaging(client: apiClient))
+        AdminRoutes.add(to: router, keys: webhooks.adminKeys, webhooks: engines)
         let announce = self.announce
         let scheme = tls == nil ? "http" : "https"
         let httpHost = http.host
@@ -160,7 +200,7 @@ public struct GatewayApplication: Sendable {
                 logger: logger,
                 onListening: { address in
                     announce(
-                        "stomp-gateway: HTTP listening on \(scheme)://\(httpHost):\(address.port ?? 0) (/stomp, /events, /api, /healthz, /readyz, /metrics)"
+                        "stomp-gateway: HTTP listening on \(scheme)://\(httpHost):\(address.port ?? 0) (/stomp, /events, /api, /admin/api, /healthz, /readyz, /metrics)"
                     )
                 }
             )

@@ -67,13 +67,13 @@ extension GatewayConfiguration {
             file: file
         )
         for issue in issues { values.report(issue) }
-        let configuration = await read(from: &values)
+        let configuration = await read(from: &values, environment: environment)
         guard values.issues.isEmpty else { throw GatewayConfigurationError(issues: values.issues) }
         return configuration
     }
 
     /// Reads and checks every key, in documentation order.
-    private static func read(from values: inout GatewayConfigurationValues) async -> GatewayConfiguration {
+    private static func read(from values: inout GatewayConfigurationValues, environment: [String: String]) async -> GatewayConfiguration {
         var configuration = GatewayConfiguration()
         let defaults = configuration
 
@@ -155,6 +155,18 @@ extension GatewayConfiguration {
         }
         configuration.auth.apiDefaultTimeoutSeconds = await values.seconds(.apiDefaultTimeoutSeconds, default: auth.apiDefaultTimeoutSeconds)
 
+        configuration.webhooks.clientID = await values.text(.webhooksClientID) ?? defaults.webhooks.clientID
+        configuration.webhooks.drainSeconds = await values.seconds(.webhooksDrainSeconds, default: defaults.webhooks.drainSeconds)
+        configuration.webhooks.adminKeys = await values.list(.adminKeys) ?? []
+        for key in configuration.webhooks.adminKeys where key.utf8.count < 16 {
+            values.report(.adminKeys, "an admin key is \(key.utf8.count) characters; at least 16 are required")
+        }
+        if let file = values.file, let text = try? String(contentsOfFile: file.path, encoding: .utf8) {
+            var reader = WebhookRoutesReader(origin: file.origin, environment: environment)
+            configuration.webhooks.routes = reader.routes(inFile: text)
+            for issue in reader.issues { values.report(issue) }
+        }
+
         configuration.broker.urls = await values.brokerURLs(.brokerURLs)
         configuration.broker.login = await values.text(.brokerLogin)
         configuration.broker.passcode = await values.text(.brokerPasscode)
@@ -194,6 +206,18 @@ extension GatewayConfiguration {
             options: Logger.Level.allCases.map(\.rawValue),
             parse: { Logger.Level(rawValue: $0) }
         )
+        if configuration.usesEmbeddedBroker {
+            for route in configuration.webhooks.routes where route.isTopic && route.durable {
+                values.report(
+                    .init(
+                        key: "webhooks.routes.\(route.name).source",
+                        message: "the embedded broker keeps no durable topic subscriptions: read a /queue/ instead, "
+                            + "or set durable: false to take only what is published while the gateway runs",
+                        origin: values.file?.origin ?? "configuration"
+                    )
+                )
+            }
+        }
         return configuration
     }
 

@@ -46,6 +46,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var push = Push()
     /// Tokens and public access (`auth.*`).
     public var auth = Auth()
+    /// Webhook routes (`webhooks.*`) and the admin API keys (`admin.keys`).
+    public var webhooks = Webhooks()
     /// The least severe log level written (`log.level`). Default `info`.
     public var logLevel: Logger.Level = .info
 

@@ -106,7 +106,9 @@ struct GatewayConfigurationFile {
         guard let keys, let provider else { return [] }
         let known = GatewayConfigurationKey.all.map(\.name)
         var issues: [GatewayConfigurationError.Issue] = []
-        for key in keys.sorted() where !known.contains(key) {
+        // `webhooks.routes` is read from the file's structure by WebhookRoutesReader,
+        // which reports its own unknown keys.
+        for key in keys.sorted() where !known.contains(key) && !key.hasPrefix("webhooks.routes.") && key != "webhooks.routes" {
             let section = GatewayConfigurationKey.sections.first { $0 == key }
             if let section {
                 let content = try? provider.value(forKey: AbsoluteConfigKey([section]), type: .string).value?.content

@@ -143,6 +143,12 @@ public struct GatewayConfigurationKey: Sendable, Hashable, CustomStringConvertib
     public static let apiDefaultTimeoutSeconds = Self("api.default_timeout_seconds")
     /// `auth.cookie`
     public static let authCookie = Self("auth.cookie")
+    /// `webhooks.client_id`
+    public static let webhooksClientID = Self("webhooks.client_id")
+    /// `webhooks.drain_seconds`
+    public static let webhooksDrainSeconds = Self("webhooks.drain_seconds")
+    /// `admin.keys` (secret)
+    public static let adminKeys = Self("admin.keys", isSecret: true)
 
     /// Every key, in the order the documentation and ``GatewayConfiguration/redactedDescription`` list them.
     public static let all: [Self] = [
@@ -153,6 +159,7 @@ public struct GatewayConfigurationKey: Sendable, Hashable, CustomStringConvertib
         historyMaxBytes, historyMaxAgeSeconds, historyInitialReplay, historyMaxDestinations, feedsRetain, feedsUpstreamGraceSeconds,
         slowConsumerDefault, slowConsumerDisconnect, authHMACSecret, authHMACSecretFile, authPublicKeyFiles, authJWKSFile, authAlgorithms,
         authAudience, authIssuer, authLeewaySeconds, authPublicSubscribe, authPublicPublish, authCookie, apiKeys, apiDefaultTimeoutSeconds,
+        webhooksClientID, webhooksDrainSeconds, adminKeys,
         brokerURLs, brokerLogin, brokerPasscode, brokerVirtualHost,
         embeddedHost, embeddedPort, embeddedLogin, embeddedPasscode, embeddedMaxConnections,
         embeddedMaxQueueMessages, embeddedMaxQueueBytes, embeddedQueueOverflow, embeddedMaxSubscriptionsPerConnection,

@@ -57,6 +57,9 @@ final class BrokerRouter: @unchecked Sendable {
 
     let configuration: EmbeddedBrokerConfiguration
     let metrics = BrokerMetrics()
+    /// Starts every message id, so that ids stay unique across broker restarts
+    /// (receivers deduplicate webhooks by id).
+    private let messageIDPrefix = "m-" + String(UInt32.random(in: .min ... .max), radix: 16) + "-"
     private let lock = NIOLock()
     private var state = State()
 
@@ -207,7 +210,7 @@ final class BrokerRouter: @unchecked Sendable {
         metrics.messagesIn.increment()
         let sessionsToDrain: [BrokerSession] = try locked { () throws(BrokerError) -> [BrokerSession] in
             state.nextMessageID += 1
-            let message = BrokerMessage(id: "m-\(state.nextMessageID)", send: frame, destination: name)
+            let message = BrokerMessage(id: messageIDPrefix + String(state.nextMessageID), send: frame, destination: name)
             var deliveries: [Delivery] = []
             if destination.isQueue {
                 try enqueue(message, destination: destination)

@@ -123,6 +123,15 @@ public final class STOMPClient: Sendable {
         state.withLockedValue { if case .connected(let connection) = $0.phase { connection.server } else { nil } }
     }
 
+    /// Whether `message` came over the current connection, so that it can still be
+    /// acknowledged. After a reconnect the broker redelivers unacknowledged messages;
+    /// the old copies are stale.
+    public func isCurrent(_ message: STOMPMessage) -> Bool {
+        state.withLockedValue {
+            if case .connected(let connection) = $0.phase { connection.generation == message.connectionGeneration } else { false }
+        }
+    }
+
     /// The broker of the current connection.
     public var connectedBroker: STOMPBrokerURL? {
         state.withLockedValue { if case .connected(let connection) = $0.phase { configuration.brokers[connection.brokerIndex] } else { nil } }

@@ -107,6 +107,7 @@ struct ServeCommand: AsyncParsableCommand {
             tls: tls,
             apiKeys: settings.auth.apiKeys,
             apiDefaultTimeout: .milliseconds(Int64(settings.auth.apiDefaultTimeoutSeconds * 1000)),
+            webhooks: settings.webhooks,
             registry: registry,
             logger: logger,
             announce: { Console.line($0) }
