@@ -156,7 +156,7 @@ let package = Package(
         .executableTarget(
             name: "stomp-gateway",
             dependencies: [
-                "GatewayApp", "GatewayAuth", "GatewayCore", "GatewayPush",
+                "GatewayApp", "GatewayAuth", "GatewayCore", "GatewayPush", "GatewayWebhooks",
                 "GatewayHTTP",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 "STOMPClient",

@@ -109,10 +109,8 @@ struct WebhookRoutesReader {
             return nil
         }
         checkKeys(mapping, allowed: Self.endpointKeys, key: key)
-        guard let url = string(mapping["url"], key: "\(key).url") else {
-            report("\(key).url", "is required: the http:// or https:// URL deliveries are POSTed to")
-            return nil
-        }
+        let url = string(mapping["url"], key: "\(key).url")
+        if url == nil { report("\(key).url", "is required: the http:// or https:// URL deliveries are POSTed to") }
         var secretTexts = strings(mapping["secrets"], key: "\(key).secrets") ?? []
         if let variable = string(mapping["secrets_env"], key: "\(key).secrets_env") {
             if let value = environment[variable], !value.isEmpty {
@@ -127,7 +125,6 @@ struct WebhookRoutesReader {
         }
         if secretTexts.isEmpty {
             report("\(key).secrets", "at least one signing secret is required (whsec_ and base64; `stomp-gateway webhook-secret` makes one)")
-            return nil
         }
         var retry = WebhookRetryPolicy()
         if let retryNode = mapping["retry"], !retryNode.isNullValue {
@@ -145,6 +142,7 @@ struct WebhookRoutesReader {
                 report("\(key).retry", "expected a mapping (\(Self.retryKeys.joined(separator: ", ")))")
             }
         }
+        guard let url, !secretTexts.isEmpty else { return nil }
         let endpoint = WebhookEndpointSettings(
             name: name,
             url: url,

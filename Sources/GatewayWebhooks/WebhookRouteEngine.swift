@@ -113,7 +113,7 @@ public actor WebhookRouteEngine {
     /// after a subscription error.
     public func run() async {
         var failures = 0
-        while !stopping {
+        while !stopping && !Task.isCancelled {
             do {
                 let subscription = try await broker.subscribe(
                     to: settings.source,
@@ -132,7 +132,7 @@ public actor WebhookRouteEngine {
                     accept(message, replay: nil, only: nil)
                 }
                 subscribed = false
-                if stopping { return }
+                if stopping || Task.isCancelled { return }
                 logger.warning("webhook route subscription ended; subscribing again")
             } catch {
                 subscribed = false

@@ -12,7 +12,9 @@ struct StompGatewayCommand: AsyncParsableCommand {
             Broker URLs look like stomp://[login:passcode@]host[:port][?host=VHOST];
             use stomp+ssl:// for TLS. Set LOG_LEVEL (trace, debug, info, warning, error).
             """,
-        subcommands: [ServeCommand.self, PublishCommand.self, SubscribeCommand.self, TokenCommand.self, CheckConfigCommand.self],
+        subcommands: [
+            ServeCommand.self, PublishCommand.self, SubscribeCommand.self, TokenCommand.self, WebhookSecretCommand.self, CheckConfigCommand.self,
+        ],
         defaultSubcommand: ServeCommand.self
     )
 
