@@ -622,8 +622,13 @@ public actor WebhookRouteEngine {
     /// not acknowledged goes back to the broker.
     public func stop(deadline: Duration) async {
         stopping = true
-        for name in endpointOrder { endpoints[name]?.lanes.drain().forEach { _ in } }
-        tasks.withLockedValue { $0.values.forEach { $0.cancel() } }
+        // Messages still waiting are left to the broker (unacknowledged).
+        for name in endpointOrder {
+            let waiting = endpoints[name]?.lanes.drain() ?? []
+            for recordID in waiting { records[recordID]?.abandoned = true }
+            if !waiting.isEmpty { routeMetrics.abandoned.increment(by: waiting.count) }
+        }
+        for task in tasks.withLockedValue({ Array($0.values) }) { task.cancel() }
         let end = ContinuousClock.now + deadline
         while ContinuousClock.now < end, !(tasks.withLockedValue { $0.isEmpty }) {
             try? await Task.sleep(for: .milliseconds(20))

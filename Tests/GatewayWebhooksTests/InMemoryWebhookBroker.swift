@@ -81,7 +81,7 @@ final class InMemoryWebhookBroker: WebhookBroker, @unchecked Sendable {
             let pending = state.queues.removeValue(forKey: destination) ?? []
             return pending.map { deliverLocked(&state, $0, destination, continuation) }
         }
-        deliveries.forEach { $0() }
+        for deliver in deliveries { deliver() }
         return WebhookSubscription(messages: stream) { [weak self] in
             self?.unsubscribe(destination)
         }
@@ -116,7 +116,7 @@ final class InMemoryWebhookBroker: WebhookBroker, @unchecked Sendable {
                 return deliverLocked(&state, stored, entry.destination, consumer)
             }
         }
-        deliveries.forEach { $0() }
+        for deliver in deliveries { deliver() }
     }
 
     func publish(to destination: String, headers: [(name: String, value: String)], body: ByteBuffer) async throws {
