@@ -48,6 +48,8 @@ public struct GatewayApplication: Sendable {
     public var apiDefaultTimeout: Duration = .seconds(5)
     /// Webhook routes, their connection's client id and shutdown drain, admin keys.
     public var webhooks = GatewayConfiguration.Webhooks()
+    /// The folder served under `/web/`, or `nil`.
+    public var webDirectory: String?
     /// Where metrics are registered and read from by `/metrics`.
     public var registry: PrometheusCollectorRegistry
     /// The logger.
@@ -65,6 +67,7 @@ public struct GatewayApplication: Sendable {
         apiKeys: [String] = [],
         apiDefaultTimeout: Duration = .seconds(5),
         webhooks: GatewayConfiguration.Webhooks = .init(),
+        webDirectory: String? = nil,
         registry: PrometheusCollectorRegistry,
         logger: Logger,
         announce: @escaping @Sendable (String) -> Void = { _ in }
@@ -77,6 +80,7 @@ public struct GatewayApplication: Sendable {
         self.apiKeys = apiKeys
         self.apiDefaultTimeout = apiDefaultTimeout
         self.webhooks = webhooks
+        self.webDirectory = webDirectory
         self.registry = registry
         self.logger = logger
         self.announce = announce
@@ -184,6 +188,7 @@ public struct GatewayApplication: Sendable {
         apiSettings.maxBodyBytes = push.maxRequestBodyBytes
         APIRoutes.add(to: router, settings: apiSettings, messaging: STOMPGatewayMessaging(client: apiClient))
         AdminRoutes.add(to: router, keys: webhooks.adminKeys, webhooks: engines)
+        if let webDirectory { WebFiles.add(to: router, directory: webDirectory, logger: logger) }
         let announce = self.announce
         let scheme = tls == nil ? "http" : "https"
         let httpHost = http.host
@@ -200,7 +205,7 @@ public struct GatewayApplication: Sendable {
                 logger: logger,
                 onListening: { address in
                     announce(
-                        "stomp-gateway: HTTP listening on \(scheme)://\(httpHost):\(address.port ?? 0) (/stomp, /events, /api, /admin/api, /healthz, /readyz, /metrics)"
+                        "stomp-gateway: HTTP listening on \(scheme)://\(httpHost):\(address.port ?? 0) (/stomp, /events, /api, /admin/api, /web, /healthz, /readyz, /metrics)"
                     )
                 }
             )

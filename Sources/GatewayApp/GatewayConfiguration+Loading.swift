@@ -96,6 +96,9 @@ extension GatewayConfiguration {
         configuration.push.flushDelayMicroseconds = await values.nonNegative(.httpFlushDelayMicroseconds, default: push.flushDelayMicroseconds)
         configuration.push.tlsCertificateFile = await values.text(.httpTLSCertificateFile)
         configuration.push.tlsKeyFile = await values.text(.httpTLSKeyFile)
+        if let web = await values.text(.httpWebDir) {
+            configuration.http.webDirectory = ["off", "none", "false"].contains(web.lowercased()) ? nil : web
+        }
         if (configuration.push.tlsCertificateFile == nil) != (configuration.push.tlsKeyFile == nil) {
             values.report(.httpTLSCertificateFile, "http.tls_certificate_file and http.tls_key_file go together (set both for HTTPS/WSS)")
         }

@@ -143,6 +143,8 @@ public struct GatewayConfigurationKey: Sendable, Hashable, CustomStringConvertib
     public static let apiDefaultTimeoutSeconds = Self("api.default_timeout_seconds")
     /// `auth.cookie`
     public static let authCookie = Self("auth.cookie")
+    /// `http.web_dir`
+    public static let httpWebDir = Self("http.web_dir")
     /// `webhooks.client_id`
     public static let webhooksClientID = Self("webhooks.client_id")
     /// `webhooks.drain_seconds`
@@ -154,7 +156,7 @@ public struct GatewayConfigurationKey: Sendable, Hashable, CustomStringConvertib
     public static let all: [Self] = [
         httpHost, httpPort, httpAllowedOrigins, httpMaxConnections, httpMaxConnectionsPerIP, httpMaxSubscriptionsPerConnection, httpMaxFrameBytes,
         httpMaxRequestBodyBytes, httpHandshakeTimeoutSeconds, httpIdleTimeoutSeconds, httpSendQueueBytes, httpFlushDelayMicroseconds,
-        httpTLSCertificateFile, httpTLSKeyFile,
+        httpTLSCertificateFile, httpTLSKeyFile, httpWebDir,
         sseHeartbeatSeconds, sseRetryMilliseconds, stompHeartbeatSendMilliseconds, stompHeartbeatReceiveMilliseconds, historyMaxMessages,
         historyMaxBytes, historyMaxAgeSeconds, historyInitialReplay, historyMaxDestinations, feedsRetain, feedsUpstreamGraceSeconds,
         slowConsumerDefault, slowConsumerDisconnect, authHMACSecret, authHMACSecretFile, authPublicKeyFiles, authJWKSFile, authAlgorithms,

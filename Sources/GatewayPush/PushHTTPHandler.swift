@@ -293,6 +293,7 @@ final class PushHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 return
             }
         }
+        let heartbeatEvent = parameters.first(where: { $0.name == "heartbeat" })?.value == "event"
         let token = self.token(head, parameters, cookie: true)
         let authenticator = hub.authenticator
         timer?.cancel()
@@ -325,7 +326,13 @@ final class PushHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                         hub: hub,
                         fanout: hub.fanout(for: context.eventLoop),
                         grant: grant,
-                        request: .init(destinations: destinations, starts: starts, allowOrigin: allowOrigin, keepAlive: head.isKeepAlive)
+                        request: .init(
+                            destinations: destinations,
+                            starts: starts,
+                            allowOrigin: allowOrigin,
+                            keepAlive: head.isKeepAlive,
+                            heartbeatEvent: heartbeatEvent
+                        )
                     )
                     takeOver(context: context, with: [handler])
                 }

@@ -13,6 +13,9 @@ final class SSEConnectionHandler: PushConnection, ChannelInboundHandler, Removab
         var starts: [PushHub.StartPoint]
         var allowOrigin: String?
         var keepAlive: Bool
+        /// `?heartbeat=event`: heartbeats as `event: heartbeat` (visible to
+        /// `EventSource` listeners, for a client-side watchdog) instead of comments.
+        var heartbeatEvent = false
     }
 
     private let request: Request
@@ -122,7 +125,7 @@ final class SSEConnectionHandler: PushConnection, ChannelInboundHandler, Removab
         super.tick(now: now, wallClock: wallClock)
         guard !ended, context != nil else { return }
         if (now - lastWrite).nanoseconds >= heartbeatNanoseconds, isWritable {
-            writeBytes(SSEWire.heartbeat)
+            writeBytes(request.heartbeatEvent ? SSEWire.heartbeatEvent : SSEWire.heartbeat)
         }
     }
 }

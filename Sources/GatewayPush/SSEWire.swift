@@ -21,6 +21,8 @@ enum SSEWire {
 
     /// The heartbeat comment.
     static let heartbeat = chunk(": heartbeat\n\n", allocator: ByteBufferAllocator())
+    /// The heartbeat as an event (`?heartbeat=event`), which page scripts can see.
+    static let heartbeatEvent = chunk("event: heartbeat\ndata: {}\n\n", allocator: ByteBufferAllocator())
     /// The last chunk: the response ends.
     static let end = ByteBuffer(string: "0\r\n\r\n")
 }

@@ -108,6 +108,7 @@ struct ServeCommand: AsyncParsableCommand {
             apiKeys: settings.auth.apiKeys,
             apiDefaultTimeout: .milliseconds(Int64(settings.auth.apiDefaultTimeoutSeconds * 1000)),
             webhooks: settings.webhooks,
+            webDirectory: settings.http.webDirectory,
             registry: registry,
             logger: logger,
             announce: { Console.line($0) }
