@@ -189,6 +189,8 @@ public struct GatewayApplication: Sendable {
         APIRoutes.add(to: router, settings: apiSettings, messaging: STOMPGatewayMessaging(client: apiClient))
         AdminRoutes.add(to: router, keys: webhooks.adminKeys, webhooks: engines)
         if let webDirectory { WebFiles.add(to: router, directory: webDirectory, logger: logger) }
+        var pushAuthenticator = authenticator
+        pushAuthenticator.adminKeys = webhooks.adminKeys
         let announce = self.announce
         let scheme = tls == nil ? "http" : "https"
         let httpHost = http.host
@@ -199,7 +201,7 @@ public struct GatewayApplication: Sendable {
                 port: http.port,
                 settings: push,
                 upstream: STOMPPushUpstream(client: client, logger: logger),
-                authenticator: authenticator,
+                authenticator: pushAuthenticator,
                 responder: HummingbirdBridge.responder(router: router, logger: logger),
                 tls: tls,
                 logger: logger,
@@ -220,6 +222,9 @@ public struct GatewayApplication: Sendable {
             throw GatewayStartupError("could not listen on \(http.host):\(http.port) for HTTP (\(error)); is something else using that port?")
         }
         services.append(server)
+        if !webhooks.adminKeys.isEmpty {
+            services.append(AdminFeedService(client: client, server: server, webhooks: engines, interval: .seconds(1), logger: logger))
+        }
         return services
     }
 

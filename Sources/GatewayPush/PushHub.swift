@@ -231,6 +231,37 @@ public final class PushHub: Sendable {
     /// Destinations with a feed now.
     public var destinationCount: Int { state.withLockedValue { $0.destinations.count } }
 
+    /// One feed's figures, for the admin page.
+    public struct FeedStatus: Sendable, Codable, Equatable {
+        /// The destination.
+        public var destination: String
+        /// Browsers watching it now.
+        public var watchers: Int
+        /// Messages numbered so far (the latest sequence).
+        public var messages: UInt64
+        /// Seconds since the last message.
+        public var idleSeconds: Double
+    }
+
+    /// Every feed's figures, busiest first.
+    public func feedStatuses() -> [FeedStatus] {
+        let now = ContinuousClock.now
+        return state.withLockedValue { state in
+            state.destinations.map { name, destination in
+                FeedStatus(
+                    destination: name,
+                    watchers: destination.watchers,
+                    messages: destination.feed.position.sequence,
+                    idleSeconds: Double((now - destination.lastPublish).totalNanoseconds) / 1e9
+                )
+            }
+        }
+        .sorted { ($0.watchers, $0.messages) > ($1.watchers, $1.messages) }
+    }
+
+    /// Open browser connections by transport (`websocket`, `sse`).
+    public var connectionCounts: [String: Int] { metrics.connections }
+
     /// Browsers watching `destination` now.
     public func watchers(of destination: String) -> Int {
         state.withLockedValue { $0.destinations[destination]?.watchers ?? 0 }
