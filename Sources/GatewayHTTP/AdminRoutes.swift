@@ -11,6 +11,7 @@ import NIOCore
 ///
 /// | method and path | answer |
 /// |---|---|
+/// | `GET /admin` | 302 to the admin page, `/web/admin/` |
 /// | `GET /admin/api/webhooks` | `{"routes": [route status]}` |
 /// | `GET /admin/api/webhooks/dead-letters` | `{"routes": [{"route", "dead_letter", "recent": [...]}]}` |
 /// | `POST /admin/api/webhooks/{route}/replay?endpoint=&limit=` | 202 `{"replay": {...}}` |
@@ -23,6 +24,10 @@ public enum AdminRoutes {
     /// Adds the routes.
     public static func add<Context: RequestContext>(to router: Router<Context>, keys: [String], webhooks: [WebhookRouteEngine]) {
         let byName = Dictionary(webhooks.map { ($0.settings.name, $0) }, uniquingKeysWith: { first, _ in first })
+        // The admin page (web/admin/, served under /web/) reads the admin feed itself.
+        router.get("/admin") { _, _ in
+            Response(status: .found, headers: [.location: "/web/admin/", .cacheControl: "no-store"])
+        }
         router.get("/admin/api/webhooks") { request, _ in
             await APIRoutes.handle("admin") {
                 try authorize(request, keys: keys)
