@@ -152,11 +152,25 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // `stomp-gateway demo`: the shop, its order pipeline and webhook receiver.
+        .target(
+            name: "GatewayDemo",
+            dependencies: [
+                "GatewayApp", "GatewayAuth", "GatewayWebhooks", "STOMPClient", "STOMPCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The thin executable.
         .executableTarget(
             name: "stomp-gateway",
             dependencies: [
-                "GatewayApp", "GatewayAuth", "GatewayCore", "GatewayPush", "GatewayWebhooks",
+                "GatewayApp", "GatewayAuth", "GatewayCore", "GatewayDemo", "GatewayPush", "GatewayWebhooks",
                 "GatewayHTTP",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 "STOMPClient",

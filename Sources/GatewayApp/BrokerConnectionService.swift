@@ -5,12 +5,19 @@ import ServiceLifecycle
 /// Keeps the gateway's connection to the shop's broker for the life of the service
 /// group: connects (retrying with the client's backoff while the broker is down),
 /// then waits for graceful shutdown and disconnects.
-struct BrokerConnectionService: Service {
+public struct BrokerConnectionService: Service {
     let client: STOMPClient
     let logger: Logger
     let announce: @Sendable (String) -> Void
 
-    func run() async throws {
+    /// A service that keeps `client` connected; `announce` hears "connected to …".
+    public init(client: STOMPClient, logger: Logger, announce: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.client = client
+        self.logger = logger
+        self.announce = announce
+    }
+
+    public func run() async throws {
         var attempt = 0
         var generator = SystemRandomNumberGenerator()
         let policy = client.configuration.reconnect ?? STOMPReconnectPolicy()

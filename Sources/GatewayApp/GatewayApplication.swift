@@ -48,6 +48,25 @@ public struct GatewayApplication: Sendable {
     public var apiDefaultTimeout: Duration = .seconds(5)
     /// Webhook routes, their connection's client id and shutdown drain, admin keys.
     public var webhooks = GatewayConfiguration.Webhooks()
+    /// Extra routes and services on the same listener and broker (the demo's shop).
+    public struct Extension: Sendable {
+        /// Called with the broker's client configuration; returns services to run.
+        public var makeServices: @Sendable (STOMPClientConfiguration) throws -> [any Service]
+        /// Called once the router exists, after `makeServices`.
+        public var addRoutes: @Sendable (Router<BasicRequestContext>) -> Void
+
+        /// An extension.
+        public init(
+            makeServices: @escaping @Sendable (STOMPClientConfiguration) throws -> [any Service],
+            addRoutes: @escaping @Sendable (Router<BasicRequestContext>) -> Void
+        ) {
+            self.makeServices = makeServices
+            self.addRoutes = addRoutes
+        }
+    }
+
+    /// Extensions, in order.
+    public var extensions: [Extension] = []
     /// The folder served under `/web/`, or `nil`.
     public var webDirectory: String?
     /// Where metrics are registered and read from by `/metrics`.
@@ -132,6 +151,7 @@ public struct GatewayApplication: Sendable {
         let apiClient = try STOMPClient(configuration: clientConfiguration, logger: logger)
         services.append(BrokerConnectionService(client: apiClient, logger: logger, announce: { _ in }))
 
+        for extensionPoint in extensions { services += try extensionPoint.makeServices(clientConfiguration) }
         // Webhooks have a connection of their own too: acknowledgements and dead-letter
         // receipts never queue behind feed traffic, and ActiveMQ durable subscriptions
         // need the connection's client-id.
@@ -188,6 +208,7 @@ public struct GatewayApplication: Sendable {
         apiSettings.maxBodyBytes = push.maxRequestBodyBytes
         APIRoutes.add(to: router, settings: apiSettings, messaging: STOMPGatewayMessaging(client: apiClient))
         AdminRoutes.add(to: router, keys: webhooks.adminKeys, webhooks: engines)
+        for extensionPoint in extensions { extensionPoint.addRoutes(router) }
         if let webDirectory { WebFiles.add(to: router, directory: webDirectory, logger: logger) }
         var pushAuthenticator = authenticator
         pushAuthenticator.adminKeys = webhooks.adminKeys

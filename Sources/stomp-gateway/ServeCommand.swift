@@ -63,17 +63,6 @@ struct ServeCommand: AsyncParsableCommand {
             throw CommandError("\(error)")
         }
         StompGatewayCommand.bootstrapLogging(fallback: settings.logLevel)
-        let registry = PrometheusCollectorRegistry()
-        var factory = PrometheusMetricsFactory(registry: registry)
-        // Deliveries take microseconds: buckets from 50 µs to 2.5 s.
-        factory.durationHistogramBuckets["gateway_delivery_latency_seconds"] = [
-            .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2),
-            .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
-            .milliseconds(500), .seconds(1), .milliseconds(2500),
-        ]
-        MetricsSystem.bootstrap(factory)
-        let logger = Logger(label: "stomp-gateway")
-
         if let httpHost { settings.http.host = httpHost }
         if let httpPort { settings.http.port = httpPort }
         let mode: GatewayApplication.BrokerMode
@@ -89,6 +78,26 @@ struct ServeCommand: AsyncParsableCommand {
             if let brokerLogin, let brokerPasscode { embedded.credentials = (brokerLogin, brokerPasscode) }
             mode = .embedded(embedded)
         }
+        try await Self.launch(settings: settings, mode: mode)
+    }
+
+    /// Runs a gateway with `settings` on `mode`'s broker until SIGTERM or SIGINT.
+    static func launch(
+        settings: GatewayConfiguration,
+        mode: GatewayApplication.BrokerMode,
+        extensions: [GatewayApplication.Extension] = []
+    ) async throws {
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        // Deliveries take microseconds: buckets from 50 µs to 2.5 s.
+        factory.durationHistogramBuckets["gateway_delivery_latency_seconds"] = [
+            .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2),
+            .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+            .milliseconds(500), .seconds(1), .milliseconds(2500),
+        ]
+        MetricsSystem.bootstrap(factory)
+        let logger = Logger(label: "stomp-gateway")
+
         let push: PushSettings
         let authenticator: PushAuthenticator
         let tls: NIOSSLContext?
@@ -99,7 +108,7 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw CommandError("\(error)")
         }
-        let application = GatewayApplication(
+        var application = GatewayApplication(
             http: .init(host: settings.http.host, port: settings.http.port),
             broker: mode,
             push: push,
@@ -113,6 +122,7 @@ struct ServeCommand: AsyncParsableCommand {
             logger: logger,
             announce: { Console.line($0) }
         )
+        application.extensions = extensions
         do {
             try await application.run()
         } catch let error as GatewayStartupError {
