@@ -13,7 +13,8 @@ struct StompGatewayCommand: AsyncParsableCommand {
             use stomp+ssl:// for TLS. Set LOG_LEVEL (trace, debug, info, warning, error).
             """,
         subcommands: [
-            ServeCommand.self, PublishCommand.self, SubscribeCommand.self, TokenCommand.self, WebhookSecretCommand.self, CheckConfigCommand.self,
+            ServeCommand.self, PublishCommand.self, SubscribeCommand.self, TokenCommand.self, WebhookSecretCommand.self, DemoCommand.self,
+            CheckConfigCommand.self,
         ],
         defaultSubcommand: ServeCommand.self
     )
