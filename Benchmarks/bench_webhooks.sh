@@ -88,7 +88,7 @@ CONF
     pids+=("$gateway")
 }
 delivered() {
-    curl -s "http://127.0.0.1:$HTTP_PORT/metrics" 2>/dev/null | awk '/^gateway_webhook_delivered_total/ {print $2; exit}'
+    { curl -s "http://127.0.0.1:$HTTP_PORT/metrics" 2>/dev/null || true; } | awk '/^gateway_webhook_delivered_total/ {print $2; exit}'
 }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 stop_gateway() { kill "$gateway" 2>/dev/null || true; wait "$gateway" 2>/dev/null || true; }
