@@ -115,6 +115,12 @@ public struct GatewayApplication: Sendable {
         var brokerCheck: @Sendable () -> ReadinessReport.Check? = { nil }
         switch broker {
         case .embedded(let configuration):
+            if let route = webhooks.routes.first(where: { $0.isTopic && $0.durable }) {
+                throw GatewayStartupError(
+                    "webhooks.routes.\(route.name).source: the embedded broker keeps no durable topic subscriptions: read a /queue/ instead, "
+                        + "set durable: false to take only what is published while the gateway runs, or name a broker (--broker, broker.urls)"
+                )
+            }
             let embedded = EmbeddedBroker(configuration: configuration, logger: logger)
             let address: SocketAddress
             do {

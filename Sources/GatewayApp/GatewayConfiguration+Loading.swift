@@ -209,18 +209,6 @@ extension GatewayConfiguration {
             options: Logger.Level.allCases.map(\.rawValue),
             parse: { Logger.Level(rawValue: $0) }
         )
-        if configuration.usesEmbeddedBroker {
-            for route in configuration.webhooks.routes where route.isTopic && route.durable {
-                values.report(
-                    .init(
-                        key: "webhooks.routes.\(route.name).source",
-                        message: "the embedded broker keeps no durable topic subscriptions: read a /queue/ instead, "
-                            + "or set durable: false to take only what is published while the gateway runs",
-                        origin: values.file?.origin ?? "configuration"
-                    )
-                )
-            }
-        }
         return configuration
     }
 

@@ -82,6 +82,28 @@ struct STOMPWebhookBroker: WebhookBroker {
         }
     }
 
+    func subscribeOnOwnConnection(to destination: String, prefetch: Int) async throws -> WebhookSubscription {
+        var configuration = client.configuration
+        configuration.clientID = nil
+        configuration.reconnect = nil
+        let own = try STOMPClient(configuration: configuration, logger: logger)
+        try await own.connect()
+        do {
+            let subscription = try await STOMPWebhookBroker(client: own, logger: logger).subscribe(
+                to: destination,
+                durableName: nil,
+                prefetch: prefetch
+            )
+            return WebhookSubscription(messages: subscription.messages) {
+                await subscription.cancel()
+                try? await own.disconnect()
+            }
+        } catch {
+            try? await own.disconnect()
+            throw error
+        }
+    }
+
     func publish(to destination: String, headers: [(name: String, value: String)], body: ByteBuffer) async throws {
         try await client.send(to: destination, body: body, headers: STOMPHeaders(headers.map { ($0.name, $0.value) }), receipt: true)
     }

@@ -26,6 +26,7 @@ enum DemoPages {
             <meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <title>Thank you — order \(escape(order))</title>
+            <link rel="icon" href="data:,">
             <link rel="stylesheet" href="/web/demo/demo.css">
             </head>
             <body>

@@ -14,6 +14,12 @@ public protocol WebhookBroker: Sendable {
     ///   - prefetch: the most unacknowledged messages the broker should hand over.
     func subscribe(to destination: String, durableName: String?, prefetch: Int) async throws -> WebhookSubscription
 
+    /// Subscribes to `destination` (client-individual) on a connection of its own,
+    /// which `cancel` closes: every message not acknowledged goes back to the broker at
+    /// once (RabbitMQ keeps a cancelled subscription's unacknowledged messages until
+    /// its connection closes). Replays of dead letters use it.
+    func subscribeOnOwnConnection(to destination: String, prefetch: Int) async throws -> WebhookSubscription
+
     /// Publishes a message and returns once the broker confirmed it with a receipt.
     func publish(to destination: String, headers: [(name: String, value: String)], body: ByteBuffer) async throws
 }
@@ -29,5 +35,12 @@ public struct WebhookSubscription: Sendable {
     public init(messages: AsyncThrowingStream<WebhookInboundMessage, any Error>, cancel: @escaping @Sendable () async -> Void) {
         self.messages = messages
         self.cancel = cancel
+    }
+}
+
+extension WebhookBroker {
+    /// By default, a subscription like any other.
+    public func subscribeOnOwnConnection(to destination: String, prefetch: Int) async throws -> WebhookSubscription {
+        try await subscribe(to: destination, durableName: nil, prefetch: prefetch)
     }
 }

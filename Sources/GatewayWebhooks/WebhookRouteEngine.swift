@@ -247,6 +247,12 @@ public actor WebhookRouteEngine {
             guard job.message.handle.isCurrent else { return .abandoned }
             attempt += 1
             let (outcome, detail) = await attemptOnce(job, attempt: attempt)
+            if case .delivered = outcome {
+            } else if await isStopping() {
+                // A shutdown cut this attempt short (or it failed meanwhile): the
+                // message goes back to the broker, not to the dead letters.
+                return .abandoned
+            }
             switch outcome {
             case .delivered:
                 return .delivered
@@ -354,6 +360,8 @@ public actor WebhookRouteEngine {
     // MARK: Bookkeeping (on the actor)
 
     private func disabledReason(_ name: String) -> String? { endpoints[name]?.disabled?.reason }
+
+    private func isStopping() -> Bool { stopping }
 
     private func recordAttempt(_ job: Job, attempt: Int, outcome: WebhookOutcome, detail: String) {
         guard var state = endpoints[job.endpoint.name] else { return }
@@ -551,7 +559,7 @@ public actor WebhookRouteEngine {
             guard state.disabled == nil else { throw WebhookReplayError.endpointDisabled(endpoint) }
         }
         let started = Int64(Date().timeIntervalSince1970 * 1000)
-        let subscription = try await broker.subscribe(to: settings.deadLetter, durableName: nil, prefetch: max(1, min(limit, 256)))
+        let subscription = try await broker.subscribeOnOwnConnection(to: settings.deadLetter, prefetch: max(1, min(limit, 256)))
         nextReplayID += 1
         let replayID = nextReplayID
         replays[replayID] = Replay(endpoint: endpoint)
@@ -590,6 +598,8 @@ public actor WebhookRouteEngine {
     }
 
     private func offerDeadLetter(_ message: WebhookInboundMessage, replay replayID: Int, endpoint: String?, limit: Int, since: Int64) {
+        // A dead letter not taken stays unacknowledged: it goes back to the dead-letter
+        // destination when the replay's own connection closes.
         guard var replay = replays[replayID], replay.taking, !stopping else { return }
         let target = message.header(WebhookHeaders.deadLetterEndpoint)
         let at = message.header(WebhookHeaders.deadLetteredAt).flatMap { Int64($0) } ?? 0
@@ -600,7 +610,7 @@ public actor WebhookRouteEngine {
             return
         }
         guard let target, endpoints[target] != nil, endpoint == nil || endpoint == target, endpoints[target]?.disabled == nil else {
-            return  // not for this replay: left unacknowledged, it goes back to the dead-letter destination
+            return  // not for this replay
         }
         replay.taken += 1
         replay.outstanding += 1
