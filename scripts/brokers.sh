@@ -152,7 +152,7 @@ POLICY_RC=/usr/sbin/policy-rc.d
 do_install() {
     [ "$(id -u)" = 0 ] || die "install needs root (apt-get)"
     export DEBIAN_FRONTEND=noninteractive
-    local pkgs=(rabbitmq-server activemq ruby-stomp openssl libwebsockets-dev libuv1-dev pkg-config make gcc) missing=() p
+    local pkgs=(rabbitmq-server activemq ruby-stomp openssl libwebsockets-dev libuv1-dev pkg-config make gcc chromium fonts-dejavu-core nginx) missing=() p
     for p in "${pkgs[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
     done
@@ -193,13 +193,13 @@ do_install() {
         apt_install python3 python3-pip || die "apt-get install python3 python3-pip failed"
         py="$(command -v python3)"
     fi
-    if "$py" -c 'import stomp, websockets, pytest, jwt, cryptography, standardwebhooks' 2>/dev/null; then
-        log "python modules stomp.py, websockets, pytest, pyjwt, cryptography, standardwebhooks already installed ($py)"
+    if "$py" -c 'import stomp, websockets, pytest, jwt, cryptography, standardwebhooks, playwright' 2>/dev/null; then
+        log "python modules stomp.py, websockets, pytest, pyjwt, cryptography, standardwebhooks, playwright already installed ($py)"
     else
         if ! "$py" -m pip --version >/dev/null 2>&1; then
             apt_install python3-pip || die "apt-get install python3-pip failed"
         fi
-        local modules=(stomp.py websockets pytest pyjwt cryptography standardwebhooks)
+        local modules=(stomp.py websockets pytest pyjwt cryptography standardwebhooks playwright)
         log "pip install ${modules[*]} ($py)"
         export PIP_ROOT_USER_ACTION=ignore
         # Debian's own python3 is "externally managed" (PEP 668); then allow pip anyway.

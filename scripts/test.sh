@@ -47,6 +47,14 @@ swift test --skip-build --no-parallel --skip Disruptive
 log "browser push: black-box tests (Python websockets, raw HTTP SSE, PyJWT, the C libwebsockets client) against the embedded broker and RabbitMQ"
 STOMP_GATEWAY_BIN="$PWD/.build/debug/stomp-gateway" bash tests/push/run.sh --maxfail=1000
 
+log "webhooks: black-box tests (standardwebhooks receiver; gateway SIGKILL and RabbitMQ restart last)"
+STOMP_GATEWAY_BIN="$PWD/.build/debug/stomp-gateway" bash tests/webhooks/run.sh --maxfail=1000
+
+log "browser: web/stomp-gateway.js and the demo in Debian's chromium (Playwright)"
+export STOMP_TEST_REQUIRE_BROWSER=1
+STOMP_GATEWAY_BIN="$PWD/.build/debug/stomp-gateway" STOMP_BROWSER_WEB_BASE=gateway bash tests/browser/run.sh --maxfail=1000
+STOMP_GATEWAY_BIN="$PWD/.build/debug/stomp-gateway" bash tests/demo/run.sh --maxfail=1000
+
 log "swift test: brokers killed and restarted (one at a time)"
 STOMP_TEST_DISRUPTIVE=1 swift test --skip-build --filter Disruptive
 

@@ -45,6 +45,7 @@ public struct DemoFeature: Sendable {
         WebhookRouteSettings(
             name: "demo-orders",
             source: DemoPipeline.Names.events,
+            idHeader: "event-id",
             endpoints: [
                 WebhookEndpointSettings(
                     name: "receiver",
