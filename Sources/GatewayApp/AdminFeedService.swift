@@ -9,7 +9,9 @@ import ServiceLifecycle
 /// Publishes the gateway's own status once a second to ``PushAuthenticator/adminFeed``
 /// through the broker, so the admin page reads it like any feed (SSE with an admin key):
 /// connections by transport, feeds with their watchers and message counts, upstream
-/// subscriptions, and every webhook route's state.
+/// subscriptions, and every webhook route's state. With several instances on one
+/// broker each publishes its own snapshot (field `instance`); the page shows one at a
+/// time and lists them.
 struct AdminFeedService: Service {
     let client: STOMPClient
     let server: PushServer
@@ -20,6 +22,9 @@ struct AdminFeedService: Service {
     /// One status snapshot.
     struct Snapshot: Codable {
         var at: Int64
+        /// Which gateway process: host name and feed epoch (several instances share the
+        /// admin feed through the broker).
+        var instance: String
         var epoch: String
         var connections: [String: Int]
         var upstreamSubscriptions: Int
@@ -41,6 +46,7 @@ struct AdminFeedService: Service {
                 let hub = server.hub
                 let snapshot = Snapshot(
                     at: Int64(Date().timeIntervalSince1970 * 1000),
+                    instance: "\(ProcessInfo.processInfo.hostName)/\(hub.epoch)",
                     epoch: hub.epoch,
                     connections: hub.connectionCounts,
                     upstreamSubscriptions: hub.upstreamSubscriptionCount,

@@ -249,6 +249,7 @@ public struct GatewayApplication: Sendable {
             throw GatewayStartupError("could not listen on \(http.host):\(http.port) for HTTP (\(error)); is something else using that port?")
         }
         services.append(server)
+        services.append(ReloadNoticeService(logger: logger))
         if !webhooks.adminKeys.isEmpty {
             services.append(AdminFeedService(client: client, server: server, webhooks: engines, interval: .seconds(1), logger: logger))
         }

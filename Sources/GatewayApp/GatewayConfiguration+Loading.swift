@@ -212,10 +212,28 @@ extension GatewayConfiguration {
         return configuration
     }
 
+    /// Whether `name=value` is one of the variables Kubernetes gives every pod for a
+    /// Service called `stomp-gateway` (`STOMP_GATEWAY_SERVICE_HOST=10.0.0.7`,
+    /// `STOMP_GATEWAY_PORT=tcp://10.0.0.7:8080`, `STOMP_GATEWAY_PORT_8080_TCP_PROTO=tcp`, …):
+    /// not settings, and not typos either.
+    static func isKubernetesServiceLink(_ name: String, _ value: String) -> Bool {
+        let rest = name.dropFirst(GatewayConfigurationKey.environmentPrefix.count)
+        let isAddress = value.allSatisfy { $0.isNumber || $0 == "." || $0 == ":" || $0.isHexDigit }
+        switch true {
+        case rest == "SERVICE_HOST": return isAddress
+        case rest.hasPrefix("SERVICE_PORT"): return value.allSatisfy(\.isNumber)
+        case rest == "PORT": return value.hasPrefix("tcp://") || value.hasPrefix("udp://") || value.hasPrefix("sctp://")
+        case rest.hasPrefix("PORT_"):
+            return rest.hasSuffix("_PROTO") || rest.hasSuffix("_PORT") || rest.hasSuffix("_ADDR") || value.hasPrefix("tcp://")
+                || value.hasPrefix("udp://")
+        default: return false
+        }
+    }
+
     /// `STOMP_GATEWAY_*` variables that are not settings (a typo must not be ignored).
     private static func unknownVariableIssues(in variables: [String: String]) -> [GatewayConfigurationError.Issue] {
         let known = GatewayConfigurationKey.all.map(\.environmentVariable)
-        return variables.keys.sorted().filter { !known.contains($0) }.map { name in
+        return variables.keys.sorted().filter { !known.contains($0) && !isKubernetesServiceLink($0, variables[$0] ?? "") }.map { name in
             var message = "unknown environment variable"
             if let suggestion = GatewayConfigurationKey.suggestion(for: name, among: known) {
                 message += "; did you mean \(suggestion)?"

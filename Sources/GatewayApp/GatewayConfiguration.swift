@@ -153,6 +153,10 @@ public struct GatewayConfiguration: Sendable, Equatable {
         case .embeddedQueueOverflow: return embedded.queueOverflow.rawValue
         case .embeddedMaxSubscriptionsPerConnection: return String(embedded.maxSubscriptionsPerConnection)
         case .logLevel: return logLevel.rawValue
+        case .httpWebDir: return http.webDirectory ?? "off"
+        case .webhooksClientID: return webhooks.clientID
+        case .webhooksDrainSeconds: return String(webhooks.drainSeconds)
+        case .adminKeys: return webhooks.adminKeys.isEmpty ? "(none)" : "<redacted> (\(webhooks.adminKeys.count))"
         default: return key.isSecret ? "<redacted>" : (pushDisplayValues[key.name] ?? "?")
         }
     }

@@ -20,6 +20,9 @@ struct DemoCommand: AsyncParsableCommand {
             """
     )
 
+    @Option(help: "HTTP address (default 127.0.0.1; 0.0.0.0 in a container).")
+    var httpHost = "127.0.0.1"
+
     @Option(help: "HTTP port (default 8080; 0 picks a free one).")
     var httpPort = 8080
 
@@ -63,6 +66,7 @@ struct DemoCommand: AsyncParsableCommand {
         var settings = GatewayConfiguration()
         settings.logLevel = .notice
         settings.http.port = port
+        settings.http.host = httpHost
         settings.auth.hmacSecret = secret
         settings.webhooks.adminKeys = [admin]
         let feature = DemoFeature(
@@ -84,8 +88,9 @@ struct DemoCommand: AsyncParsableCommand {
             mode = .embedded(embedded)
         }
         if role != .services {
-            Console.line("stomp-gateway demo: open http://127.0.0.1:\(port)/   (the shop)")
-            Console.line("stomp-gateway demo: admin page http://127.0.0.1:\(port)/admin#key=\(admin)")
+            let shown = httpHost == "0.0.0.0" ? "127.0.0.1" : httpHost
+            Console.line("stomp-gateway demo: open http://\(shown):\(port)/   (the shop)")
+            Console.line("stomp-gateway demo: admin page http://\(shown):\(port)/admin#key=\(admin)")
         } else {
             Console.line("stomp-gateway demo: order pipeline running (payment, stock, shipping)")
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import GatewayApp
 import GatewayHTTP
 import GatewayPush
@@ -87,6 +88,7 @@ struct ServeCommand: AsyncParsableCommand {
         mode: GatewayApplication.BrokerMode,
         extensions: [GatewayApplication.Extension] = []
     ) async throws {
+        raiseOpenFilesLimit()
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         // Deliveries take microseconds: buckets from 50 µs to 2.5 s.
@@ -129,4 +131,13 @@ struct ServeCommand: AsyncParsableCommand {
             throw CommandError(error.description)
         }
     }
+}
+
+/// Raises the soft limit on open files to the hard one: every browser connection is a
+/// file descriptor, and many systems start processes with a soft limit of 1,024.
+func raiseOpenFilesLimit() {
+    var limit = rlimit()
+    guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+    limit.rlim_cur = limit.rlim_max
+    _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
 }

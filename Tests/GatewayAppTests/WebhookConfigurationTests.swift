@@ -127,3 +127,29 @@ struct WebhookConfigurationTests {
         #expect("\(error)".contains("webhooks.routes.orders.endpoints.crm") && "\(error)".contains("http:// or https://"))
     }
 }
+
+@Suite("Configuration: the environment Kubernetes adds")
+struct KubernetesEnvironmentTests {
+    @Test func serviceLinkVariablesAreNotMistakenForSettings() async throws {
+        let configuration = try await GatewayConfiguration.load(
+            filePath: nil,
+            environment: [
+                "STOMP_GATEWAY_SERVICE_HOST": "10.96.0.12",
+                "STOMP_GATEWAY_SERVICE_PORT": "8080",
+                "STOMP_GATEWAY_SERVICE_PORT_HTTP": "8080",
+                "STOMP_GATEWAY_PORT": "tcp://10.96.0.12:8080",
+                "STOMP_GATEWAY_PORT_8080_TCP": "tcp://10.96.0.12:8080",
+                "STOMP_GATEWAY_PORT_8080_TCP_PROTO": "tcp",
+                "STOMP_GATEWAY_PORT_8080_TCP_PORT": "8080",
+                "STOMP_GATEWAY_PORT_8080_TCP_ADDR": "10.96.0.12",
+                "STOMP_GATEWAY_HTTP_PORT": "9000",
+            ]
+        )
+        #expect(configuration.http.port == 9000)
+    }
+
+    @Test func aTypoShapedLikeAPortIsStillAnError() async throws {
+        let error = try #require(await ConfigurationTestFiles.error(environment: ["STOMP_GATEWAY_PORT": "9000"]))
+        #expect("\(error)".contains("STOMP_GATEWAY_PORT"))
+    }
+}

@@ -9,6 +9,9 @@ const $ = (selector) => document.querySelector(selector);
 const base = window.location.origin;
 let gateway = null;
 let previous = null;
+// Several gateways on one broker each publish their snapshot to the admin feed.
+const instances = new Map();
+let chosen = null;
 
 function adminKey() {
   const fromHash = new URLSearchParams(window.location.hash.slice(1)).get("key");
@@ -130,7 +133,20 @@ async function action(path) {
   }
 }
 
+function receive(snapshot) {
+  const name = snapshot.instance || snapshot.epoch;
+  instances.set(name, snapshot);
+  const select = $("#instance");
+  if (![...select.options].some((option) => option.value === name)) {
+    select.append(new Option(name, name));
+    $(".instances").hidden = instances.size < 2;
+  }
+  if (chosen === null) chosen = name;
+  if (name === chosen) render(snapshot);
+}
+
 function render(snapshot) {
+  if (previous && previous.instance !== snapshot.instance) previous = null;
   $("#ws-count").textContent = snapshot.connections.websocket || 0;
   $("#sse-count").textContent = snapshot.connections.sse || 0;
   $("#upstream-count").textContent = snapshot.upstream_subscriptions;
@@ -168,9 +184,15 @@ function start() {
       $("#login-error").textContent = "That key was not accepted.";
     }
   };
-  gateway.subscribe(FEED, (message) => render(message.json()), { onError });
+  gateway.subscribe(FEED, (message) => receive(message.json()), { onError });
   gateway.subscribe(RECEIVER, logDelivery, { since: "all", onError: () => {} });
 }
+
+$("#instance").addEventListener("change", (event) => {
+  chosen = event.target.value;
+  previous = null;
+  if (instances.has(chosen)) render(instances.get(chosen));
+});
 
 $("#login").addEventListener("submit", (event) => {
   event.preventDefault();
