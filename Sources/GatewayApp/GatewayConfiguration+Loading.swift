@@ -119,6 +119,12 @@ extension GatewayConfiguration {
         configuration.push.historyMaxDestinations = await values.count(.historyMaxDestinations, default: push.historyMaxDestinations)
         configuration.push.retain = await values.patterns(.feedsRetain, default: push.retain)
         configuration.push.upstreamGraceSeconds = await values.seconds(.feedsUpstreamGraceSeconds, default: push.upstreamGraceSeconds)
+        configuration.push.stream = await values.text(.feedsStream)
+        if let stream = configuration.push.stream,
+            stream.isEmpty || stream.utf8.count > 200 || stream.contains(where: { $0 == "/" || $0.isWhitespace || $0.isNewline })
+        {
+            values.report(.feedsStream, "expected a stream queue name without '/' or spaces, such as stomp-gateway.feeds")
+        }
         configuration.push.slowConsumerDefault = await values.choice(
             .slowConsumerDefault,
             default: push.slowConsumerDefault,

@@ -28,6 +28,9 @@ extension GatewayConfiguration {
         public var historyMaxDestinations = 100_000
         public var retain: [String] = ["/topic/**"]
         public var upstreamGraceSeconds = 30.0
+        /// The RabbitMQ stream that keeps the feeds' history in the broker (`feeds.stream`),
+        /// shared by every instance; `nil` (the default) keeps it in each process.
+        public var stream: String?
         public var slowConsumerDefault = SlowConsumerPolicy.dropOldest
         public var slowConsumerDisconnect: [String] = []
         public var webEnabled = true
@@ -99,6 +102,7 @@ extension GatewayConfiguration {
         settings.maxDestinations = push.historyMaxDestinations
         settings.retain = push.retain
         settings.upstreamGrace = .milliseconds(Int64(push.upstreamGraceSeconds * 1000))
+        settings.stream = push.stream
         var rules: [(DestinationPattern, SlowConsumerPolicy)] = []
         for text in push.slowConsumerDisconnect { rules.append((try DestinationPattern(text), .disconnect)) }
         settings.slowConsumer = SlowConsumerPolicies(rules: rules, default: push.slowConsumerDefault)

@@ -154,6 +154,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
         case .embeddedMaxSubscriptionsPerConnection: return String(embedded.maxSubscriptionsPerConnection)
         case .logLevel: return logLevel.rawValue
         case .httpWebDir: return http.webDirectory ?? "off"
+        case .feedsStream: return push.stream ?? "(none: history in this process)"
         case .webhooksClientID: return webhooks.clientID
         case .webhooksDrainSeconds: return String(webhooks.drainSeconds)
         case .adminKeys: return webhooks.adminKeys.isEmpty ? "(none)" : "<redacted> (\(webhooks.adminKeys.count))"

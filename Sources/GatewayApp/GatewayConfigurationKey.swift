@@ -111,6 +111,8 @@ public struct GatewayConfigurationKey: Sendable, Hashable, CustomStringConvertib
     public static let feedsRetain = Self("feeds.retain")
     /// `feeds.upstream_grace_seconds`
     public static let feedsUpstreamGraceSeconds = Self("feeds.upstream_grace_seconds")
+    /// `feeds.stream`
+    public static let feedsStream = Self("feeds.stream")
     /// `slow_consumer.default`
     public static let slowConsumerDefault = Self("slow_consumer.default")
     /// `slow_consumer.disconnect`
@@ -159,6 +161,7 @@ public struct GatewayConfigurationKey: Sendable, Hashable, CustomStringConvertib
         httpTLSCertificateFile, httpTLSKeyFile, httpWebDir,
         sseHeartbeatSeconds, sseRetryMilliseconds, stompHeartbeatSendMilliseconds, stompHeartbeatReceiveMilliseconds, historyMaxMessages,
         historyMaxBytes, historyMaxAgeSeconds, historyInitialReplay, historyMaxDestinations, feedsRetain, feedsUpstreamGraceSeconds,
+        feedsStream,
         slowConsumerDefault, slowConsumerDisconnect, authHMACSecret, authHMACSecretFile, authPublicKeyFiles, authJWKSFile, authAlgorithms,
         authAudience, authIssuer, authLeewaySeconds, authPublicSubscribe, authPublicPublish, authCookie, apiKeys, apiDefaultTimeoutSeconds,
         webhooksClientID, webhooksDrainSeconds, adminKeys,

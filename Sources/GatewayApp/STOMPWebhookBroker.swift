@@ -30,7 +30,7 @@ struct STOMPWebhookBroker: WebhookBroker {
         func acknowledge() async throws { try await client.ack(message, receipt: true) }
     }
 
-    func subscribe(to destination: String, durableName: String?, prefetch: Int) async throws -> WebhookSubscription {
+    func subscribe(to destination: String, durableName: String?, prefetch: Int, singleActiveConsumer: Bool) async throws -> WebhookSubscription {
         guard client.isConnected else { throw STOMPClientError.notConnectedError }
         var headers: STOMPHeaders = [:]
         let flavor = self.flavor
@@ -38,6 +38,13 @@ struct STOMPWebhookBroker: WebhookBroker {
         case .rabbitMQ: headers["prefetch-count"] = String(prefetch)
         case .activeMQ, .artemis: headers["activemq.prefetchSize"] = String(prefetch)
         case .embedded: headers["prefetch-count"] = String(prefetch)
+        }
+        if singleActiveConsumer {
+            switch flavor {
+            case .rabbitMQ: headers["x-single-active-consumer"] = "true"
+            case .activeMQ, .artemis: headers["activemq.exclusive"] = "true"
+            case .embedded: break
+            }
         }
         var id: String?
         if let durableName {
@@ -92,7 +99,8 @@ struct STOMPWebhookBroker: WebhookBroker {
             let subscription = try await STOMPWebhookBroker(client: own, logger: logger).subscribe(
                 to: destination,
                 durableName: nil,
-                prefetch: prefetch
+                prefetch: prefetch,
+                singleActiveConsumer: false
             )
             return WebhookSubscription(messages: subscription.messages) {
                 await subscription.cancel()

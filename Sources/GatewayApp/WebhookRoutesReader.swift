@@ -22,7 +22,9 @@ import Yams
 /// ```
 struct WebhookRoutesReader {
     /// Settings of a route.
-    static let routeKeys = ["source", "durable", "subscription", "selector", "dead_letter", "id_header", "prefetch", "endpoints"]
+    static let routeKeys = [
+        "source", "durable", "subscription", "selector", "dead_letter", "id_header", "prefetch", "single_active_consumer", "endpoints",
+    ]
     /// Settings of an endpoint.
     static let endpointKeys = ["url", "secrets", "secrets_env", "timeout_ms", "max_concurrency", "ordering_key", "retry"]
     /// Settings of a retry policy.
@@ -90,13 +92,15 @@ struct WebhookRoutesReader {
             prefetch: int(mapping["prefetch"], key: "\(key).prefetch") ?? 256,
             endpoints: endpoints
         )
+        var checked = route
+        checked.singleActiveConsumer = bool(mapping["single_active_consumer"], key: "\(key).single_active_consumer") ?? false
         do {
-            try route.validate()
+            try checked.validate()
         } catch {
             report(key, error.message)
             return nil
         }
-        return endpoints.isEmpty ? nil : route
+        return endpoints.isEmpty ? nil : checked
     }
 
     private mutating func endpoint(named name: String, _ node: Node, key: String) -> WebhookEndpointSettings? {

@@ -36,11 +36,25 @@ public struct DestinationFeed<Message: Sendable>: Sendable {
         self.initialReplay = max(0, initialReplay)
     }
 
+    /// Creates a feed with sparse numbering (``RetainedHistory/init(limits:floor:)``):
+    /// messages are numbered by ``publish(_:size:at:sequence:)``, e.g. with a RabbitMQ
+    /// stream's offsets, so that every instance reading the stream gives a message the
+    /// same position.
+    public init(epoch: String, limits: RetainedHistoryLimits = .default, initialReplay: Int = 1, floor: UInt64) {
+        precondition(FeedPosition.isValidEpoch(epoch), "invalid feed epoch '\(epoch)'")
+        self.epoch = epoch
+        self.history = RetainedHistory(limits: limits, floor: floor)
+        self.initialReplay = max(0, initialReplay)
+    }
+
     /// The position of the newest message (sequence 0 before the first).
     public var position: FeedPosition { FeedPosition(epoch: epoch, sequence: history.lastSequence)! }
 
     /// Messages retained now.
     public var retainedCount: Int { history.count }
+
+    /// Whether messages are numbered from outside (stream offsets).
+    public var isSparse: Bool { history.isSparse }
 
     /// Messages evicted so far.
     public var evictedCount: UInt64 { history.evictedCount }
@@ -49,6 +63,14 @@ public struct DestinationFeed<Message: Sendable>: Sendable {
     @discardableResult
     public mutating func publish(_ message: Message, size: Int, at time: ContinuousClock.Instant) -> FeedPosition {
         let sequence = history.append(message, size: size, at: time)
+        return FeedPosition(epoch: epoch, sequence: sequence)!
+    }
+
+    /// Retains a message numbered `sequence` (sparse numbering); `nil` if that number is
+    /// not above the newest (a message read again).
+    @discardableResult
+    public mutating func publish(_ message: Message, size: Int, at time: ContinuousClock.Instant, sequence: UInt64) -> FeedPosition? {
+        guard let sequence = history.append(message, size: size, at: time, sequence: sequence) else { return nil }
         return FeedPosition(epoch: epoch, sequence: sequence)!
     }
 

@@ -14,12 +14,23 @@ import DequeModule
 /// history.replay(after: 0, at: now)   // .gap(missed: 1, then [2, 3, 4])
 /// ```
 ///
+/// **Sparse numbering** (``init(limits:floor:)``): the sequence numbers come from
+/// outside — a RabbitMQ stream's offsets, shared by every gateway instance reading the
+/// stream — and increase with gaps between one destination's messages. Each entry then
+/// remembers its predecessor's number; a subscriber is answered exactly when its
+/// position is at least the oldest retained entry's predecessor, and with a gap of
+/// unknown size otherwise. A position beyond the newest (another instance read further
+/// already) gets nothing yet, not a gap.
+///
 /// A value type with no I/O and an injected clock, so it is tested without sleeping.
 public struct RetainedHistory<Message: Sendable>: Sendable {
     /// One retained message.
     public struct Entry: Sendable {
         /// Its sequence number in this destination.
         public let sequence: UInt64
+        /// The sequence number of the message before it in this destination (in sparse
+        /// numbering: or the floor, where reading began).
+        public let previous: UInt64
         /// When it was appended.
         public let time: ContinuousClock.Instant
         /// The message.
@@ -45,9 +56,21 @@ public struct RetainedHistory<Message: Sendable>: Sendable {
     /// Messages evicted so far (for the `history_evicted_total` metric).
     public private(set) var evictedCount: UInt64 = 0
 
+    /// Whether sequence numbers are given by ``append(_:size:at:sequence:)`` (sparse).
+    public let isSparse: Bool
+
     /// Creates an empty history.
     public init(limits: RetainedHistoryLimits = .default) {
         self.limits = limits
+        self.isSparse = false
+    }
+
+    /// Creates an empty history with sparse numbering: every message numbered after
+    /// `floor` will be appended (reading starts there).
+    public init(limits: RetainedHistoryLimits = .default, floor: UInt64) {
+        self.limits = limits
+        self.isSparse = true
+        self.lastSequence = floor
     }
 
     /// Messages retained now.
@@ -61,10 +84,23 @@ public struct RetainedHistory<Message: Sendable>: Sendable {
     @discardableResult
     public mutating func append(_ message: Message, size: Int, at time: ContinuousClock.Instant) -> UInt64 {
         lastSequence += 1
-        entries.append(Entry(sequence: lastSequence, time: time, message: message, size: size))
+        entries.append(Entry(sequence: lastSequence, previous: lastSequence - 1, time: time, message: message, size: size))
         bytes += size
         evict(at: time)
         return lastSequence
+    }
+
+    /// Appends a message numbered `sequence` (sparse numbering). Returns `nil`, and
+    /// keeps nothing, for a number not above ``lastSequence`` (read again after a
+    /// reconnect).
+    @discardableResult
+    public mutating func append(_ message: Message, size: Int, at time: ContinuousClock.Instant, sequence: UInt64) -> UInt64? {
+        guard sequence > lastSequence else { return nil }
+        entries.append(Entry(sequence: sequence, previous: lastSequence, time: time, message: message, size: size))
+        lastSequence = sequence
+        bytes += size
+        evict(at: time)
+        return sequence
     }
 
     /// Evicts by age, count and bytes, keeping the newest message.
@@ -97,16 +133,17 @@ public struct RetainedHistory<Message: Sendable>: Sendable {
         copy.evict(at: now)
         let retained = copy.entries
         if sequence > lastSequence {
-            return .gap(missed: 0, then: Array(retained))
+            // Sparse: another instance has read further; what comes next is live.
+            return isSparse ? .messages([]) : .gap(missed: 0, then: Array(retained))
         }
         guard let first = retained.first else {
             // Nothing retained: everything after `sequence` is gone.
-            let missed = lastSequence - sequence
-            return missed == 0 ? .messages([]) : .gap(missed: missed, then: [])
+            if sequence == lastSequence { return .messages([]) }
+            return .gap(missed: isSparse ? 0 : lastSequence - sequence, then: [])
         }
-        if sequence + 1 >= first.sequence {
+        if sequence >= first.previous {
             return .messages(retained.filter { $0.sequence > sequence })
         }
-        return .gap(missed: first.sequence - sequence - 1, then: Array(retained))
+        return .gap(missed: isSparse ? 0 : first.sequence - sequence - 1, then: Array(retained))
     }
 }

@@ -88,9 +88,15 @@ class PushConnection {
         prepare(subscription)
         subscriptions.append(subscription)
         let attachment = hub.attach(destination, start: start, loop: fanout.loop)
+        subscription.epoch = attachment.epoch
         fanout.add(subscription)
         hub.metrics.subscriptionAdded(transport)
         writeStart(subscription, attachment)
+        if attachment.isSparse, case .after(let position) = start, position.epoch == attachment.epoch {
+            // Another instance may have read the stream further than this one: what the
+            // browser already has must not come again.
+            subscription.lastSequence = max(subscription.lastSequence, position.sequence)
+        }
         return subscription
     }
 
@@ -124,7 +130,7 @@ class PushConnection {
             entries = list
         case .gap(let missed, let list):
             entries = list
-            let sequence = list.first.map { $0.sequence - 1 } ?? attachment.lastSequence
+            let sequence = list.first.map(\.previous) ?? attachment.lastSequence
             hub.metrics.gap(transport)
             writeGap(for: subscription, missed: missed, sequence: sequence)
             subscription.lastSequence = sequence

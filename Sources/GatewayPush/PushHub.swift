@@ -21,6 +21,8 @@ public final class PushHub: Sendable {
         var start: DestinationFeed<FeedMessage>.Start
         var lastSequence: UInt64
         var epoch: String
+        /// Numbered by stream offsets (shared by every instance).
+        var isSparse = false
     }
 
     /// Where a new subscriber starts.
@@ -76,7 +78,27 @@ public final class PushHub: Sendable {
             }
             watchers += 1
             loopWatchers[loop, default: 0] += 1
-            return Attachment(start: answer, lastSequence: feed.position.sequence, epoch: feed.epoch)
+            return Attachment(start: answer, lastSequence: feed.position.sequence, epoch: feed.epoch, isSparse: feed.isSparse)
+        }
+
+        /// Retains and encodes a stream message numbered `sequence`; `nil` if this feed
+        /// has it already (read again after a reconnect).
+        mutating func publish(
+            _ message: PushUpstreamMessage,
+            sequence: UInt64,
+            hub: PushHub,
+            receivedAt: NIODeadline,
+            at now: ContinuousClock.Instant
+        ) -> (FeedMessage, [LoopFanout])? {
+            guard sequence > feed.position.sequence else { return nil }
+            let encoded = FeedMessage.encode(message, sequence: sequence, epoch: feed.epoch, receivedAt: receivedAt, allocator: hub.allocator)
+            feed.publish(encoded, size: encoded.retainedSize, at: now, sequence: sequence)
+            lastPublish = now
+            var loops: [LoopFanout] = []
+            for (id, count) in loopWatchers where count > 0 {
+                if let fanout = hub.fanouts[id] { loops.append(fanout) }
+            }
+            return (encoded, loops)
         }
 
         mutating func detach(loop: ObjectIdentifier) {
@@ -96,6 +118,8 @@ public final class PushHub: Sendable {
 
     /// The epoch of every feed of this hub (one gateway process life).
     public let epoch: String
+    /// The epoch of stream-backed feeds (`feeds.stream`): the same on every instance.
+    public let streamEpoch: String?
     let settings: PushSettings
     let upstream: any PushUpstream
     let metrics: PushMetrics
@@ -123,11 +147,23 @@ public final class PushHub: Sendable {
         for text in settings.retain { patterns.append(try DestinationPattern(text)) }
         self.retainPatterns = patterns
         self.epoch = Self.makeEpoch()
+        self.streamEpoch = settings.stream.map(Self.streamEpoch(for:))
         self.state = NIOLockedValueBox(State(upstream: UpstreamSubscriptions(grace: settings.upstreamGrace)))
         var fanouts: [ObjectIdentifier: LoopFanout] = [:]
         let delay = TimeAmount.microseconds(Int64(settings.flushDelayMicroseconds))
         for loop in eventLoops { fanouts[ObjectIdentifier(loop)] = LoopFanout(loop: loop, metrics: metrics, flushDelay: delay) }
         self.fanouts = fanouts
+    }
+
+    /// `s` and eight base-36 digits of a stable hash (FNV-1a) of the stream's name.
+    static func streamEpoch(for name: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in name.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        let digits = String(hash, radix: 36)
+        return "s" + String(digits.suffix(8))
     }
 
     static func makeEpoch() -> String {
@@ -164,8 +200,47 @@ public final class PushHub: Sendable {
                 self.sweep()
             }
         }
-        for pattern in settings.retain {
-            Task { await self.subscribeRetained(pattern) }
+        if let stream = settings.stream {
+            Task { await self.subscribeStream(stream) }
+        } else {
+            for pattern in settings.retain {
+                Task { await self.subscribeRetained(pattern) }
+            }
+        }
+    }
+
+    /// Stream-backed feeds are in use (the stream subscription is up).
+    private let streamActive = NIOLockedValueBox(false)
+
+    private func subscribeStream(_ name: String) async {
+        var attempt = 0
+        while !state.withLockedValue({ $0.stopped }) {
+            do {
+                let handle = try await upstream.subscribeStream(name, bindings: settings.retain, maxAge: settings.history.maxAge) {
+                    [weak self] message, offset in
+                    self?.publish(message, streamSequence: offset + 1)
+                }
+                streamActive.withLockedValue { $0 = true }
+                state.withLockedValue { $0.retainHandles.append(handle) }
+                metrics.upstreamSubscriptions.record(Double(currentUpstreamCount()))
+                logger.info("feeds read from the broker stream", metadata: ["stream": "\(name)", "epoch": "\(streamEpoch ?? "")"])
+                return
+            } catch let error as PushStreamUnsupported {
+                logger.error(
+                    "feeds.stream cannot be used; history stays in this process (positions do not carry over to other instances)",
+                    metadata: ["error": "\(error)"]
+                )
+                for pattern in settings.retain {
+                    Task { await self.subscribeRetained(pattern) }
+                }
+                return
+            } catch {
+                attempt += 1
+                if attempt == 3 || attempt % 20 == 0 {
+                    logger.warning("could not read the feeds stream; retrying", metadata: ["stream": "\(name)", "error": "\(error)"])
+                }
+                try? await Task.sleep(for: .milliseconds(min(5000, 100 * (1 << min(attempt, 6)))))
+            }
         }
     }
 
@@ -276,7 +351,7 @@ public final class PushHub: Sendable {
         metrics.messagesIn.increment()
         let (encoded, loops): (FeedMessage, [LoopFanout]) = state.withLockedValue { state in
             // Mutated in place: a copy would copy the retained history too.
-            state.destinations[message.destination, default: Destination(feed: makeFeed(), lastPublish: now)].publish(
+            state.destinations[message.destination, default: Destination(feed: makeFeed(for: message.destination), lastPublish: now)].publish(
                 message,
                 hub: self,
                 receivedAt: receivedAt,
@@ -292,6 +367,40 @@ public final class PushHub: Sendable {
         DestinationFeed(epoch: epoch, limits: settings.history, initialReplay: settings.initialReplay)
     }
 
+    /// A stream-backed feed for a retained destination when the stream is read, else an
+    /// ordinary one.
+    private func makeFeed(for destination: String) -> DestinationFeed<FeedMessage> {
+        if let streamEpoch, isRetained(destination), streamActive.withLockedValue({ $0 }) {
+            // The stream is read from its first message: nothing before offset 0.
+            return DestinationFeed(epoch: streamEpoch, limits: settings.history, initialReplay: settings.initialReplay, floor: 0)
+        }
+        return makeFeed()
+    }
+
+    /// Retains and fans out a message of the feeds stream, numbered by its offset.
+    func publish(_ message: PushUpstreamMessage, streamSequence sequence: UInt64) {
+        let now = ContinuousClock.now
+        let receivedAt = NIODeadline.now()
+        let result: (FeedMessage, [LoopFanout])? = state.withLockedValue { state in
+            if let existing = state.destinations[message.destination], !existing.feed.isSparse, existing.feed.retainedCount == 0 {
+                // Watched before the stream was read: number it by the stream from now on.
+                state.destinations[message.destination]?.feed = makeFeed(for: message.destination)
+            }
+            return state.destinations[message.destination, default: Destination(feed: makeFeed(for: message.destination), lastPublish: now)].publish(
+                message,
+                sequence: sequence,
+                hub: self,
+                receivedAt: receivedAt,
+                at: now
+            )
+        }
+        guard let (encoded, loops) = result else { return }
+        metrics.messagesIn.increment()
+        for fanout in loops {
+            fanout.loop.execute { fanout.deliver(encoded) }
+        }
+    }
+
     // MARK: Subscribers
 
     /// Registers a subscriber of `destination` on `loop` and answers where it starts.
@@ -301,7 +410,7 @@ public final class PushHub: Sendable {
         let now = ContinuousClock.now
         let retained = isRetained(destination)
         let (attachment, action) = state.withLockedValue { state -> (Attachment, UpstreamSubscriptions.Action?) in
-            let attachment = state.destinations[destination, default: Destination(feed: makeFeed(), lastPublish: now)].attach(
+            let attachment = state.destinations[destination, default: Destination(feed: makeFeed(for: destination), lastPublish: now)].attach(
                 start: start,
                 loop: ObjectIdentifier(loop),
                 at: now
@@ -322,8 +431,14 @@ public final class PushHub: Sendable {
             guard let entry = state.destinations[destination] else {
                 return Attachment(start: .messages([]), lastSequence: sequence, epoch: epoch)
             }
-            let position = FeedPosition(epoch: epoch, sequence: sequence)!
-            return Attachment(start: entry.feed.start(from: position, at: now), lastSequence: entry.feed.position.sequence, epoch: epoch)
+            let feed = entry.feed
+            let position = FeedPosition(epoch: feed.epoch, sequence: sequence)!
+            return Attachment(
+                start: feed.start(from: position, at: now),
+                lastSequence: feed.position.sequence,
+                epoch: feed.epoch,
+                isSparse: feed.isSparse
+            )
         }
     }
 

@@ -54,6 +54,10 @@ public struct PushSettings: Sendable {
     public var maxDestinations = 100_000
     /// How long an on-demand upstream subscription nobody watches is kept. Default 30 s.
     public var upstreamGrace: Duration = .seconds(30)
+    /// A RabbitMQ stream that keeps the ``retain`` destinations' history in the broker
+    /// (`feeds.stream`), so positions mean the same on every gateway instance and survive
+    /// a restart; `nil` keeps history in this process only. Default `nil`.
+    public var stream: String?
     /// Slow-consumer policy by destination pattern (default drop-oldest with a gap notice).
     public var slowConsumer = SlowConsumerPolicies()
     /// What anonymous clients (no token) may do. Default nothing.

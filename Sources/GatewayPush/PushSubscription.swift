@@ -12,6 +12,8 @@ final class PushSubscription {
     let policy: SlowConsumerPolicy
     /// The last sequence written (or skipped as already known).
     var lastSequence: UInt64 = 0
+    /// The feed's epoch (the process's, or a stream's shared by every instance).
+    var epoch = ""
     /// Fell behind: live messages are skipped until the connection drains and catches up
     /// from the history.
     var behind = false

@@ -39,4 +39,39 @@ public protocol PushUpstream: Sendable {
 
     /// Whether the broker connection is up now.
     var isConnected: Bool { get }
+
+    /// Reads the stream `name` (declaring it, bound to `bindings`, with `maxAge` of
+    /// retention) from its first message and calls `onMessage` with each message and
+    /// its stream offset. Throws where the broker has no streams.
+    func subscribeStream(
+        _ name: String,
+        bindings: [String],
+        maxAge: Duration,
+        onMessage: @escaping @Sendable (PushUpstreamMessage, UInt64) -> Void
+    ) async throws -> any PushUpstreamSubscription
+}
+
+/// The broker has no streams (only RabbitMQ 3.9+ has them over STOMP).
+public struct PushStreamUnsupported: Error, CustomStringConvertible {
+    /// The broker's CONNECTED `server`, if any.
+    public var server: String?
+
+    /// An error for `server`.
+    public init(server: String?) { self.server = server }
+
+    public var description: String {
+        "feeds.stream needs RabbitMQ streams (3.9 or later); the broker is \(server ?? "unknown")"
+    }
+}
+
+extension PushUpstream {
+    /// By default: no streams.
+    public func subscribeStream(
+        _ name: String,
+        bindings: [String],
+        maxAge: Duration,
+        onMessage: @escaping @Sendable (PushUpstreamMessage, UInt64) -> Void
+    ) async throws -> any PushUpstreamSubscription {
+        throw PushStreamUnsupported(server: nil)
+    }
 }

@@ -57,7 +57,7 @@ final class SSEConnectionHandler: PushConnection, ChannelInboundHandler, Removab
         }
         for (index, destination) in request.destinations.enumerated() {
             let subscription = subscribe(destination: destination, id: String(index), index: index, start: request.starts[index])
-            positions[index] = "\(hub.epoch)-\(subscription.lastSequence)"
+            positions[index] = "\(subscription.epoch)-\(subscription.lastSequence)"
         }
         flushNow()
     }
@@ -104,7 +104,7 @@ final class SSEConnectionHandler: PushConnection, ChannelInboundHandler, Removab
 
     override func writeGap(for subscription: PushSubscription, missed: UInt64, sequence: UInt64) {
         guard let context else { return }
-        let position = "\(hub.epoch)-\(sequence)"
+        let position = "\(subscription.epoch)-\(sequence)"
         if subscription.index < positions.count { positions[subscription.index] = position }
         let id = positions.count == 1 ? position : positions.joined(separator: ",")
         let event =

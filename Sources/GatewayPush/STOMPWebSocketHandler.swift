@@ -412,7 +412,7 @@ final class STOMPWebSocketHandler: PushConnection, ChannelInboundHandler, Remova
     }
 
     override func writeGap(for subscription: PushSubscription, missed: UInt64, sequence: UInt64) {
-        let position = "\(hub.epoch)-\(sequence)"
+        let position = "\(subscription.epoch)-\(sequence)"
         writeFrame(
             STOMPFrame(
                 .message,

@@ -12,7 +12,10 @@ public protocol WebhookBroker: Sendable {
     /// - Parameters:
     ///   - durableName: for a topic, the durable subscription's name; `nil` for queues.
     ///   - prefetch: the most unacknowledged messages the broker should hand over.
-    func subscribe(to destination: String, durableName: String?, prefetch: Int) async throws -> WebhookSubscription
+    ///   - singleActiveConsumer: one consumer at a time across every gateway instance
+    ///     (RabbitMQ `x-single-active-consumer` when the queue is declared, ActiveMQ
+    ///     `activemq.exclusive`), so per-key order holds across instances.
+    func subscribe(to destination: String, durableName: String?, prefetch: Int, singleActiveConsumer: Bool) async throws -> WebhookSubscription
 
     /// Subscribes to `destination` (client-individual) on a connection of its own,
     /// which `cancel` closes: every message not acknowledged goes back to the broker at
@@ -41,6 +44,6 @@ public struct WebhookSubscription: Sendable {
 extension WebhookBroker {
     /// By default, a subscription like any other.
     public func subscribeOnOwnConnection(to destination: String, prefetch: Int) async throws -> WebhookSubscription {
-        try await subscribe(to: destination, durableName: nil, prefetch: prefetch)
+        try await subscribe(to: destination, durableName: nil, prefetch: prefetch, singleActiveConsumer: false)
     }
 }

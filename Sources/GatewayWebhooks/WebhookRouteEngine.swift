@@ -118,7 +118,8 @@ public actor WebhookRouteEngine {
                 let subscription = try await broker.subscribe(
                     to: settings.source,
                     durableName: settings.isTopic && settings.durable ? settings.subscriptionName : nil,
-                    prefetch: settings.prefetch
+                    prefetch: settings.prefetch,
+                    singleActiveConsumer: settings.singleActiveConsumer
                 )
                 if stopping {
                     await subscription.cancel()

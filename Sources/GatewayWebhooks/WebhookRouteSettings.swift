@@ -25,6 +25,12 @@ public struct WebhookRouteSettings: Sendable, Equatable {
     public var prefetch: Int
     /// The receivers.
     public var endpoints: [WebhookEndpointSettings]
+    /// One consumer of the source at a time across gateway instances (the others wait
+    /// as hot standbys), so per-key order holds with several instances. RabbitMQ applies
+    /// it when it creates the queue (`x-single-active-consumer`; an existing queue
+    /// declared without it refuses the subscription); ActiveMQ uses exclusive consumers.
+    /// Default `false`: instances share the messages (competing consumers).
+    public var singleActiveConsumer = false
 
     /// A route; see each property for its default.
     public init(

@@ -194,7 +194,7 @@ struct ConfigurationTests {
             .authAlgorithms: "HS256,RS256", .authAudience: "shop", .authIssuer: "https://shop.example",
             .authLeewaySeconds: "5", .authPublicSubscribe: "/topic/public.**", .authPublicPublish: "/queue/feedback",
             .authCookie: "gw_token", .apiKeys: "key-one-0123456789,key-two-0123456789", .apiDefaultTimeoutSeconds: "3",
-            .httpWebDir: "off", .webhooksClientID: "gw-hooks", .webhooksDrainSeconds: "4", .adminKeys: "admin-key-0123456789",
+            .httpWebDir: "off", .feedsStream: "gw.feeds", .webhooksClientID: "gw-hooks", .webhooksDrainSeconds: "4", .adminKeys: "admin-key-0123456789",
         ]
         #expect(Set(samples.keys) == Set(GatewayConfigurationKey.all))
         var environment: [String: String] = [:]
@@ -240,6 +240,7 @@ struct ConfigurationTests {
         expected.push.historyMaxAgeSeconds = 20
         expected.push.historyInitialReplay = 0
         expected.http.webDirectory = nil
+        expected.push.stream = "gw.feeds"
         expected.webhooks.clientID = "gw-hooks"
         expected.webhooks.drainSeconds = 4
         expected.webhooks.adminKeys = ["admin-key-0123456789"]

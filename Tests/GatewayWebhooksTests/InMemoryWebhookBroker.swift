@@ -74,7 +74,7 @@ final class InMemoryWebhookBroker: WebhookBroker, @unchecked Sendable {
         return { consumer.yield(message) }
     }
 
-    func subscribe(to destination: String, durableName: String?, prefetch: Int) async throws -> WebhookSubscription {
+    func subscribe(to destination: String, durableName: String?, prefetch: Int, singleActiveConsumer: Bool) async throws -> WebhookSubscription {
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: WebhookInboundMessage.self, throwing: (any Error).self)
         let deliveries = state.withLockedValue { state -> [() -> Void] in
             state.consumers[destination] = continuation
