@@ -193,13 +193,13 @@ do_install() {
         apt_install python3 python3-pip || die "apt-get install python3 python3-pip failed"
         py="$(command -v python3)"
     fi
-    if "$py" -c 'import stomp, websockets, pytest, jwt, cryptography, standardwebhooks, playwright' 2>/dev/null; then
+    if "$py" -c 'import stomp, websockets, pytest, jwt, cryptography, standardwebhooks, playwright, pika' 2>/dev/null; then
         log "python modules stomp.py, websockets, pytest, pyjwt, cryptography, standardwebhooks, playwright already installed ($py)"
     else
         if ! "$py" -m pip --version >/dev/null 2>&1; then
             apt_install python3-pip || die "apt-get install python3-pip failed"
         fi
-        local modules=(stomp.py websockets pytest pyjwt cryptography standardwebhooks playwright)
+        local modules=(stomp.py websockets pytest pyjwt cryptography standardwebhooks playwright pika)
         log "pip install ${modules[*]} ($py)"
         export PIP_ROOT_USER_ACTION=ignore
         # Debian's own python3 is "externally managed" (PEP 668); then allow pip anyway.

@@ -106,6 +106,7 @@ struct STOMPPushUpstream: PushUpstream {
                     }
                     try? await client.ack(message)
                 }
+            } catch is CancellationError {
             } catch {
                 logger.warning("feeds stream subscription ended", metadata: ["stream": "\(name)", "error": "\(error)"])
             }

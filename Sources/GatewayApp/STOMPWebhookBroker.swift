@@ -39,12 +39,11 @@ struct STOMPWebhookBroker: WebhookBroker {
         case .activeMQ, .artemis: headers["activemq.prefetchSize"] = String(prefetch)
         case .embedded: headers["prefetch-count"] = String(prefetch)
         }
-        if singleActiveConsumer {
-            switch flavor {
-            case .rabbitMQ: headers["x-single-active-consumer"] = "true"
-            case .activeMQ, .artemis: headers["activemq.exclusive"] = "true"
-            case .embedded: break
-            }
+        // RabbitMQ's STOMP adapter (3.10) cannot declare a single-active-consumer queue:
+        // there the queue is declared beforehand (docs/WEBHOOKS.md) and SAC applies to
+        // every subscriber, the gateway's included.
+        if singleActiveConsumer, flavor == .activeMQ || flavor == .artemis {
+            headers["activemq.exclusive"] = "true"
         }
         var id: String?
         if let durableName {

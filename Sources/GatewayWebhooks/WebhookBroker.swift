@@ -13,8 +13,8 @@ public protocol WebhookBroker: Sendable {
     ///   - durableName: for a topic, the durable subscription's name; `nil` for queues.
     ///   - prefetch: the most unacknowledged messages the broker should hand over.
     ///   - singleActiveConsumer: one consumer at a time across every gateway instance
-    ///     (RabbitMQ `x-single-active-consumer` when the queue is declared, ActiveMQ
-    ///     `activemq.exclusive`), so per-key order holds across instances.
+    ///     (ActiveMQ `activemq.exclusive`; on RabbitMQ the queue itself is declared with
+    ///     `x-single-active-consumer`), so per-key order holds across instances.
     func subscribe(to destination: String, durableName: String?, prefetch: Int, singleActiveConsumer: Bool) async throws -> WebhookSubscription
 
     /// Subscribes to `destination` (client-individual) on a connection of its own,

@@ -26,9 +26,10 @@ public struct WebhookRouteSettings: Sendable, Equatable {
     /// The receivers.
     public var endpoints: [WebhookEndpointSettings]
     /// One consumer of the source at a time across gateway instances (the others wait
-    /// as hot standbys), so per-key order holds with several instances. RabbitMQ applies
-    /// it when it creates the queue (`x-single-active-consumer`; an existing queue
-    /// declared without it refuses the subscription); ActiveMQ uses exclusive consumers.
+    /// as hot standbys), so per-key order holds with several instances. ActiveMQ and
+    /// Artemis: an exclusive consumer. RabbitMQ: declare the queue with
+    /// `x-single-active-consumer` beforehand (its STOMP adapter cannot); the flag then
+    /// only documents the intent.
     /// Default `false`: instances share the messages (competing consumers).
     public var singleActiveConsumer = false
 

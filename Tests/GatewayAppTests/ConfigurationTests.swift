@@ -194,7 +194,8 @@ struct ConfigurationTests {
             .authAlgorithms: "HS256,RS256", .authAudience: "shop", .authIssuer: "https://shop.example",
             .authLeewaySeconds: "5", .authPublicSubscribe: "/topic/public.**", .authPublicPublish: "/queue/feedback",
             .authCookie: "gw_token", .apiKeys: "key-one-0123456789,key-two-0123456789", .apiDefaultTimeoutSeconds: "3",
-            .httpWebDir: "off", .feedsStream: "gw.feeds", .webhooksClientID: "gw-hooks", .webhooksDrainSeconds: "4", .adminKeys: "admin-key-0123456789",
+            .httpWebDir: "off", .feedsStream: "gw.feeds", .webhooksClientID: "gw-hooks", .webhooksDrainSeconds: "4",
+            .adminKeys: "admin-key-0123456789",
         ]
         #expect(Set(samples.keys) == Set(GatewayConfigurationKey.all))
         var environment: [String: String] = [:]

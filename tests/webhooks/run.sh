@@ -11,7 +11,7 @@
 # missing broker fails instead of skipping).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-if ! python3 -m pip install -q --disable-pip-version-check pytest stomp.py standardwebhooks 2>/tmp/webhook-tests-pip.log; then
+if ! python3 -m pip install -q --disable-pip-version-check pytest stomp.py standardwebhooks pika 2>/tmp/webhook-tests-pip.log; then
     echo "run.sh: pip install failed (see /tmp/webhook-tests-pip.log); using what is installed" >&2
 fi
 exec python3 -m pytest -q -p no:cacheprovider tests/webhooks -x "$@"
