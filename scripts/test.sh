@@ -55,6 +55,9 @@ export STOMP_TEST_REQUIRE_BROWSER=1
 STOMP_GATEWAY_BIN="$PWD/.build/debug/stomp-gateway" STOMP_BROWSER_WEB_BASE=gateway bash tests/browser/run.sh --maxfail=1000
 STOMP_GATEWAY_BIN="$PWD/.build/debug/stomp-gateway" bash tests/demo/run.sh --maxfail=1000
 
+log "deploy/: every file with a validator here (docker-compose config, hadolint, nginx -t and a proxied smoke test, systemd-analyze, kubernetes-validate, promtool, check-config)"
+STOMP_GATEWAY_BIN="$PWD/.build/debug/stomp-gateway" bash scripts/validate-deploy.sh
+
 log "swift test: brokers killed and restarted (one at a time)"
 STOMP_TEST_DISRUPTIVE=1 swift test --skip-build --filter Disruptive
 
