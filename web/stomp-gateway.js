@@ -1216,8 +1216,11 @@ class StompChannel extends Channel {
         for (const sub of this.subs.values()) sub.error({ code: reason, message: full, fatal: false });
         if (this.publishOnly) this.gw._emitError({ code: reason, message: full, fatal: false });
       }
-      // shutting_down: no retry hint on STOMP; the backoff spreads the reconnects.
-      this.scheduleRetry(reason, code === "shutting_down" ? 250 : 0);
+      // shutting_down: the gateway's jittered hint (retry-after-ms), else the backoff
+      // spreads the reconnects.
+      const hint = Number(h["retry-after-ms"]);
+      const wait = code === "shutting_down" ? (Number.isFinite(hint) && hint >= 0 ? Math.min(hint, 60000) : 250) : 0;
+      this.scheduleRetry(reason, wait);
     }
   }
 

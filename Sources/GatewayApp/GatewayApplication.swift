@@ -256,12 +256,15 @@ public struct GatewayApplication: Sendable {
         return services
     }
 
-    /// Runs every service until SIGTERM or SIGINT, then drains and returns.
+    /// Runs every service until SIGTERM or SIGINT, then drains and returns — within
+    /// `webhooks.drain_seconds` plus 10 s, after which what is left is cancelled (and
+    /// whatever was not acknowledged goes back to the broker).
     public func run() async throws {
         let services = try await makeServices()
-        let group = ServiceGroup(
-            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        )
+        var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        configuration.maximumGracefulShutdownDuration = .milliseconds(Int64(webhooks.drainSeconds * 1000)) + .seconds(10)
+        configuration.maximumCancellationDuration = .seconds(5)
+        let group = ServiceGroup(configuration: configuration)
         try await group.run()
         announce("stomp-gateway: stopped")
     }

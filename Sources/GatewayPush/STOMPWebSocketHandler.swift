@@ -396,6 +396,12 @@ final class STOMPWebSocketHandler: PushConnection, ChannelInboundHandler, Remova
         var headers: STOMPHeaders = [STOMPHeaderName.message: message, STOMPHeaderName.contentType: "text/plain"]
         if let receiptID { headers.add(name: STOMPHeaderName.receiptID, value: receiptID) }
         if let code { headers.add(name: "gateway-code", value: code) }
+        if code == "shutting_down" {
+            // Like SSE's `retry:`: sse.retry_ms plus up to 100 % jitter, so that a deploy does
+            // not bring every browser back in the same second.
+            let base = hub.settings.sseRetryMilliseconds
+            headers.add(name: "retry-after-ms", value: String(base + Int.random(in: 0...max(0, base))))
+        }
         writeFrame(STOMPFrame(.error, headers: headers, body: detail.isEmpty ? message : detail))
         phase = .closing
         ended = true
