@@ -180,6 +180,12 @@ final class PushHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func respond(context: ChannelHandlerContext, _ response: PushHTTPResponse, keepAlive: Bool) {
         var headers = response.headers
+        if let origin = eventsAllowOrigin, !headers.contains(name: "Access-Control-Allow-Origin") {
+            // A page on another origin may read why its stream was refused.
+            headers.add(name: "Access-Control-Allow-Origin", value: origin)
+            headers.add(name: "Access-Control-Allow-Credentials", value: "true")
+            headers.add(name: "Vary", value: "Origin")
+        }
         headers.replaceOrAdd(name: "Content-Length", value: String(response.body.readableBytes))
         if !headers.contains(name: "Server") { headers.add(name: "Server", value: "stomp-gateway") }
         headers.replaceOrAdd(name: "Connection", value: keepAlive ? "keep-alive" : "close")
@@ -222,7 +228,11 @@ final class PushHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     // MARK: SSE
 
+    /// The allowed Origin of the `/events` request being answered, for its error answers.
+    private var eventsAllowOrigin: String?
+
     private func openEvents(context: ChannelHandlerContext, _ head: HTTPRequestHead, query: Substring, allowOrigin: String?) {
+        eventsAllowOrigin = allowOrigin
         guard head.method == .GET else {
             respond(context: context, .error(.methodNotAllowed, "method_not_allowed", "use GET for /events"), keepAlive: false)
             return
