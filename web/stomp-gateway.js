@@ -31,7 +31,8 @@
  * @property {number} [backoffCapMs=30000] Longest reconnect delay.
  * @property {number} [publishTimeoutMs=10000] How long {@link Gateway#publish} waits for the RECEIPT.
  * @property {number} [connectTimeoutMs=10000] How long a WebSocket may take to answer CONNECT.
- * @property {number} [maxRefusals=5] SSE across origins: the gateway's error answers carry no CORS headers, so a
+ * @property {number} [maxRefusals=5] SSE across origins not allowed by the gateway (`http.allowed_origins`): its
+ *   error answers then carry no CORS headers, so a
  *   refused stream cannot be told from a transient failure; after this many refusals in a row the subscription
  *   stops with `refused`.
  * @property {boolean} [withCredentials=false] Send cookies (the `auth.cookie` token) with SSE requests.
@@ -722,7 +723,7 @@ class SSEChannel extends Channel {
       return;
     }
     if (d.kind === "refused") {
-      // Across origins, the gateway's error answers are unreadable (no CORS headers).
+      // From an origin the gateway does not allow, its error answers are unreadable (no CORS headers).
       this.refusals += 1;
       if (this.refusals === 1 && this.gw.tokens.canRefresh) this.gw.tokens.invalidate(a.token);
       if (this.refusals >= this.gw.options.maxRefusals) {
@@ -844,7 +845,7 @@ async function diagnoseEvents(url, withCredentials) {
       await fetch(url, { mode: "no-cors", credentials, cache: "no-store", signal: ctl.signal });
       return {
         kind: "refused",
-        message: "the gateway refused the stream; its answer is unreadable from this origin (no CORS headers on errors)",
+        message: "the gateway refused the stream; its answer is unreadable from this origin (not in http.allowed_origins)",
       };
     } catch {
       return { kind: "network" };

@@ -83,19 +83,19 @@ def test_invalid_token_is_unauthorized_after_one_fresh_token(page, transport):
     assert page.js("() => H.tokenCalls") == 2
 
 
-def test_cross_origin_refusal_is_bounded(open_page):
-    """Across origins the gateway's 403 is unreadable (no CORS headers on error answers): the
-    library cannot tell it from an outage; it retries with backoff and gives up after
-    maxRefusals with `refused`."""
+def test_cross_origin_refusal_is_read_and_not_retried(open_page):
+    """Across origins the gateway's 403 carries CORS headers for an allowed origin: the
+    library reads the reason, reports `forbidden` once and does not retry."""
     page = open_page(cross_origin=True)
-    page.allow_console(r"blocked by CORS policy|net::ERR_FAILED|" + REFUSED_CONSOLE)
+    page.allow_console(REFUSED_CONSOLE)
     other = f"/topic/orders.{uid()}"
     page.connect(transport="sse", heartbeatMs=1000, tokenSpec={"subscribe": ["/topic/nothing"], "ttl": 600},
                  backoffBaseMs=50, backoffCapMs=200, maxRefusals=3)
     page.subscribe("no", other, since="live")
-    page.wait("() => H.subs.no.errors.length > 0", what="onError refused")
+    page.wait("() => H.subs.no.errors.length > 0", what="onError forbidden")
     err = page.errors("no")[0]
-    assert err["code"] == "refused" and err["fatal"] is True, err
+    assert err["code"] == "forbidden" and err["fatal"] is True and err["status"] == 403, err
+    assert other in err["message"], err
     n = page.js("() => H.tokenCalls")
     time.sleep(1)
     assert page.js("() => H.tokenCalls") == n <= 2
