@@ -207,7 +207,7 @@ final class STOMPWebSocketHandler: PushConnection, ChannelInboundHandler, Remova
             switch result {
             case .failure(let error):
                 hub.metrics.authDenied(error.code)
-                sendError(error.code == "token_expired" ? "token expired" : "invalid token", detail: error.message)
+                sendError(error.code == "token_expired" ? "token expired" : "invalid token", detail: error.message, code: error.code)
             case .success(let grant):
                 self.grant = grant
                 phase = .connected
@@ -261,7 +261,12 @@ final class STOMPWebSocketHandler: PushConnection, ChannelInboundHandler, Remova
         }
         if let denial = grant.grants.check(.subscribe, destination) {
             hub.metrics.authDenied("forbidden")
-            sendError(denial.description, detail: grant.subject == nil && grant.expiresAt == nil ? "no token was given" : "")
+            sendError(
+                denial.description,
+                detail: grant.subject == nil && grant.expiresAt == nil ? "no token was given" : "",
+                receiptID: frame.headers[STOMPHeaderName.receipt],
+                code: "forbidden"
+            )
             return
         }
         guard let start = PushHub.StartPoint(since: frame.headers["since"]) else {
@@ -316,7 +321,7 @@ final class STOMPWebSocketHandler: PushConnection, ChannelInboundHandler, Remova
         if let denial = grant.grants.check(.publish, destination) {
             hub.metrics.authDenied("forbidden")
             hub.metrics.published("denied")
-            sendError(denial.description, detail: "")
+            sendError(denial.description, detail: "", receiptID: frame.headers[STOMPHeaderName.receipt], code: "forbidden")
             return
         }
         let skipped: Set<String> = [STOMPHeaderName.destination, STOMPHeaderName.receipt, STOMPHeaderName.contentLength, STOMPHeaderName.transaction]
@@ -350,11 +355,11 @@ final class STOMPWebSocketHandler: PushConnection, ChannelInboundHandler, Remova
             switch result {
             case .failure(let error):
                 hub.metrics.authDenied(error.code)
-                sendError("token refresh refused", detail: error.message, receiptID: frame.headers[STOMPHeaderName.receipt])
+                sendError("token refresh refused", detail: error.message, receiptID: frame.headers[STOMPHeaderName.receipt], code: error.code)
             case .success(let grant):
                 if let lost = subscriptions.first(where: { grant.grants.check(.subscribe, $0.destination) != nil }) {
                     hub.metrics.authDenied("forbidden")
-                    sendError("the new token does not allow subscribing to \(lost.destination)", detail: "")
+                    sendError("the new token does not allow subscribing to \(lost.destination)", detail: "", code: "forbidden")
                     return
                 }
                 self.grant = grant
