@@ -1176,7 +1176,13 @@ class StompChannel extends Channel {
     if (p && p.kind === "send") {
       this.pending.delete(receiptId);
       clearTimeout(p.timer);
-      p.reject(makeError({ code: "publish_failed", message: full, destination: p.destination, fatal: false }));
+      p.reject(
+        makeError(
+          code === "forbidden"
+            ? { code: "forbidden", message: full, destination: p.destination, status: 403, error: "forbidden", fatal: false }
+            : { code: "publish_failed", message: full, destination: p.destination, fatal: false },
+        ),
+      );
     }
     let m;
     if (code === "token_expired" || message === "token expired") {
