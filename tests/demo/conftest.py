@@ -59,7 +59,9 @@ class Process:
 
     def start(self, wait_for: str, timeout: float = 30) -> re.Match:
         handle = open(self.log, "a")
-        self.proc = subprocess.Popen([BIN, *self.args], cwd=REPO, stdout=handle, stderr=subprocess.STDOUT)
+        # The gateway refuses unknown STOMP_GATEWAY_* variables (such as STOMP_GATEWAY_BIN).
+        env = {k: v for k, v in os.environ.items() if not k.startswith("STOMP_GATEWAY_")}
+        self.proc = subprocess.Popen([BIN, *self.args], cwd=REPO, stdout=handle, stderr=subprocess.STDOUT, env=env)
         deadline = time.time() + timeout
         while time.time() < deadline:
             match = re.search(wait_for, self.log.read_text(errors="replace"))
