@@ -250,12 +250,7 @@ public enum APIRoutes {
     }
 
     static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8)
-        let y = Array(b.utf8)
-        guard x.count == y.count else { return false }
-        var difference: UInt8 = 0
-        for index in 0..<x.count { difference |= x[index] ^ y[index] }
-        return difference == 0
+        PushAuthenticator.constantTimeEquals(a, b)
     }
 
     // MARK: Routes

@@ -39,7 +39,8 @@ public struct PushAuthenticator: Sendable {
         }
     }
 
-    static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
+    /// Compares two secrets in time that depends only on their length.
+    public static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
         let x = Array(a.utf8)
         let y = Array(b.utf8)
         guard x.count == y.count else { return false }
