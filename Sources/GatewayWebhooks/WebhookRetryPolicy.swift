@@ -61,4 +61,12 @@ public struct WebhookRetryPolicy: Sendable, Equatable {
         let ceiling = backoffCeiling(afterAttempt: attempt).totalNanoseconds
         return .nanoseconds(Int64.random(in: 0...max(ceiling, 0), using: &generator))
     }
+
+    /// ``delay(afterAttempt:retryAfter:using:)`` with the system's random numbers.
+    public func delay(afterAttempt attempt: Int, retryAfter: Duration?) -> Duration {
+        if let retryAfter { return min(max(retryAfter, .zero), maxRetryAfter) }
+        // Not through an `inout` generator: SystemRandomNumberGenerator is zero-sized, and
+        // ThreadSanitizer takes concurrent inout accesses to one for a race.
+        return .nanoseconds(Int64.random(in: 0...max(backoffCeiling(afterAttempt: attempt).totalNanoseconds, 0)))
+    }
 }

@@ -237,7 +237,6 @@ public actor WebhookRouteEngine {
     /// Attempts until delivered or given up; dead-letters when given up.
     private nonisolated func deliver(_ job: Job) async -> Resolution {
         let policy = job.endpoint.retry
-        var generator = SystemRandomNumberGenerator()
         var attempt = 0
         var lastStatus: Int?
         var lastError: String?
@@ -266,7 +265,7 @@ public actor WebhookRouteEngine {
                 if attempt >= policy.maxAttempts {
                     return await deadLetter(job, reason: "max-attempts", attempts: attempt, lastStatus: lastStatus, lastError: lastError)
                 }
-                let delay = policy.delay(afterAttempt: attempt, retryAfter: retryAfter, using: &generator)
+                let delay = policy.delay(afterAttempt: attempt, retryAfter: retryAfter)
                 if ContinuousClock.now + delay > job.taken + policy.maxAge {
                     return await deadLetter(job, reason: "max-age", attempts: attempt, lastStatus: lastStatus, lastError: lastError)
                 }
