@@ -134,6 +134,29 @@ function call(fn, ...args) {
 }
 
 /** Exponential backoff with full jitter. */
+/**
+ * Starts a connection attempt of `channel` (an SSE stream or the WebSocket): `{ token }`
+ * (the token may be null: anonymous), or null when it is paused (offline), waits to
+ * retry (no token to be had), or a newer attempt replaced it meanwhile.
+ */
+async function beginAttempt(channel, reason) {
+  const generation = ++channel.generation;
+  if (channel.gw.offline) {
+    channel.setState("paused", "offline", null);
+    return null;
+  }
+  channel.setState("connecting", reason);
+  let token;
+  try {
+    token = await channel.gw.tokens.current();
+  } catch {
+    if (generation === channel.generation) channel.scheduleRetry("token_unavailable");
+    return null;
+  }
+  if (generation !== channel.generation || channel.state !== "connecting") return null;
+  return { token };
+}
+
 class Backoff {
   constructor(baseMs, capMs) {
     this.baseMs = baseMs;
@@ -527,20 +550,9 @@ class SSEChannel extends Channel {
   async connect(reason) {
     if (this.state === "stopped" || this.gw.closed) return;
     this.clearRetry();
-    const generation = ++this.generation;
-    if (this.gw.offline) {
-      this.setState("paused", "offline", null);
-      return;
-    }
-    this.setState("connecting", reason);
-    let token;
-    try {
-      token = await this.gw.tokens.current();
-    } catch {
-      if (generation === this.generation) this.scheduleRetry("token_unavailable");
-      return;
-    }
-    if (generation !== this.generation || this.state !== "connecting") return;
+    const attempt = await beginAttempt(this, reason);
+    if (!attempt) return;
+    const { token } = attempt;
     this.closeAttempt(this.cur);
     this.closeAttempt(this.next);
     this.next = null;
@@ -887,20 +899,9 @@ class StompChannel extends Channel {
       this.setState("idle", reason);
       return;
     }
-    const generation = ++this.generation;
-    if (this.gw.offline) {
-      this.setState("paused", "offline", null);
-      return;
-    }
-    this.setState("connecting", reason);
-    let token;
-    try {
-      token = await this.gw.tokens.current();
-    } catch {
-      if (generation === this.generation) this.scheduleRetry("token_unavailable");
-      return;
-    }
-    if (generation !== this.generation || this.state !== "connecting") return;
+    const attempt = await beginAttempt(this, reason);
+    if (!attempt) return;
+    const { token } = attempt;
     this.detach(this.a);
     let ws;
     try {

@@ -49,13 +49,33 @@ function add(status) {
   document.title = `Order ${order}: ${items[items.length - 1].status}`;
 }
 
+// The shop's record of the order, after a gap in the feed (or a hole in the
+// sequence): tried again for a while, since the shop may itself be restarting.
+let reloading = false;
 async function reloadHistory() {
+  if (reloading) return;
+  reloading = true;
   try {
-    const response = await fetch(`/demo/orders/${order}?proof=${proof}`, { cache: "no-store" });
-    if (response.ok) for (const status of await response.json()) add(status);
-  } catch {
-    // The live feed goes on; the next gap tries again.
+    for (let attempt = 0; attempt < 20; attempt += 1) {
+      try {
+        const response = await fetch(`/demo/orders/${order}?proof=${proof}`, { cache: "no-store" });
+        if (response.ok) {
+          for (const status of await response.json()) add(status);
+          return;
+        }
+      } catch {
+        // The shop is not reachable yet.
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  } finally {
+    reloading = false;
   }
+}
+
+function hasHole() {
+  const seqs = [...shown.keys()];
+  return seqs.length > 0 && Math.max(...seqs) !== seqs.length;
 }
 
 function refuse(error) {
@@ -85,6 +105,7 @@ gateway.subscribe(
     } catch {
       // Not a status: ignore.
     }
+    if (hasHole()) reloadHistory();
   },
   {
     since: "all",
