@@ -17,7 +17,10 @@
 #
 # Only processes this script started (recorded by PID under the state dir) are ever
 # signalled. Tunables: BROKER_START_TIMEOUT (s, default 90), BROKER_STOP_TIMEOUT
-# (s, default 30), ACTIVEMQ_HEAP (default 512m), ACTIVEMQ_JAVA (java binary).
+# (s, default 30), ACTIVEMQ_HEAP (default 512m), ACTIVEMQ_JAVA (java binary), and for a
+# second RabbitMQ node beside the default one (its own BROKER_STATE_DIR too):
+# RMQ_NODE (rabbit@localhost), RMQ_AMQP_PORT (5672), RMQ_STOMP_PORT (61613),
+# RMQ_WS_PORT (15674), RMQ_DIST_PORT (25672), RMQ_EPMD_PORT (4369).
 
 set -euo pipefail
 
@@ -33,11 +36,14 @@ fi
 START_TIMEOUT="${BROKER_START_TIMEOUT:-90}"
 STOP_TIMEOUT="${BROKER_STOP_TIMEOUT:-30}"
 
-RMQ_AMQP_PORT=5672
-RMQ_STOMP_PORT=61613
-RMQ_WS_PORT=15674
-RMQ_DIST_PORT=25672
-RMQ_NODE=rabbit@localhost
+# RabbitMQ's ports and node name can be overridden (a second, private node beside the
+# shared one, e.g. for tests that SIGKILL it); the defaults are the fixed ones above.
+RMQ_AMQP_PORT="${RMQ_AMQP_PORT:-5672}"
+RMQ_STOMP_PORT="${RMQ_STOMP_PORT:-61613}"
+RMQ_WS_PORT="${RMQ_WS_PORT:-15674}"
+RMQ_DIST_PORT="${RMQ_DIST_PORT:-25672}"
+RMQ_EPMD_PORT="${RMQ_EPMD_PORT:-4369}"
+RMQ_NODE="${RMQ_NODE:-rabbit@localhost}"
 AMQ_STOMP_PORT=61623
 AMQ_OPENWIRE_PORT=61626
 AMQ_HEAP="${ACTIVEMQ_HEAP:-512m}"
@@ -221,7 +227,7 @@ rmq_env() {
     export RABBITMQ_NODE_PORT="$RMQ_AMQP_PORT"
     export RABBITMQ_DIST_PORT="$RMQ_DIST_PORT"
     export ERL_EPMD_ADDRESS=127.0.0.1
-    export ERL_EPMD_PORT=4369
+    export ERL_EPMD_PORT="$RMQ_EPMD_PORT"
     export RABBITMQ_CONFIG_FILE="$RMQ_DIR/rabbitmq.conf"
     export RABBITMQ_ADVANCED_CONFIG_FILE="$RMQ_DIR/advanced.config"
     export RABBITMQ_ENABLED_PLUGINS_FILE="$RMQ_DIR/enabled_plugins"
