@@ -6,7 +6,8 @@ import NIOSSL
 import NIOWebSocket
 
 /// The first handler of every connection after NIO's HTTP/1.1 codec: routes `/stomp`
-/// (WebSocket upgrade), `/events` (SSE) and CORS preflights itself, and hands every
+/// (WebSocket upgrade), `/events` (SSE), `/diagnostics/echo` (a WebSocket echo, only
+/// with ``PushSettings/webSocketEcho``) and CORS preflights itself, and hands every
 /// other request to the ``PushHTTPResponder``. Enforces the handshake and idle timeouts.
 ///
 /// A WebSocket or SSE connection is taken over by its own handler, inserted at the head
@@ -64,8 +65,9 @@ final class PushHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         guard !takenOver else { return }
         switch unwrapInboundIn(data) {
         case .head(let requestHead):
-            timer?.cancel()
-            timer = nil
+            // The body, if any, must come within the handshake timeout too (a slowloris
+            // body would otherwise hold the connection open forever).
+            armTimer(context: context, after: settings.handshakeTimeout, reason: "handshake_timeout")
             head = requestHead
             body = nil
             bodyTooLarge = false
@@ -81,6 +83,8 @@ final class PushHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
         case .end:
             guard let requestHead = head else { return }
+            timer?.cancel()
+            timer = nil
             head = nil
             route(context: context, requestHead)
         }
@@ -127,7 +131,9 @@ final class PushHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             return
         }
         if settings.enabled && path == "/stomp" {
-            upgradeWebSocket(context: context, head, query: query)
+            upgradeWebSocket(context: context, head, query: query, route: .stomp)
+        } else if settings.webSocketEcho && path == "/diagnostics/echo" {
+            upgradeWebSocket(context: context, head, query: query, route: .echo)
         } else if settings.enabled && path == "/events" {
             openEvents(context: context, head, query: query, allowOrigin: allowOrigin)
         } else {
@@ -353,7 +359,16 @@ final class PushHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private static let subprotocols = ["v12.stomp", "v11.stomp", "v10.stomp"]
 
-    private func upgradeWebSocket(context: ChannelHandlerContext, _ head: HTTPRequestHead, query: Substring) {
+    /// What a WebSocket upgrade is for: both routes share the handshake, the decoder, the
+    /// ``WebSocketProtocolHandler`` and the message limit (`http.max_frame_bytes`).
+    private enum WebSocketRoute {
+        /// `/stomp`: STOMP sessions, with subprotocols and tokens.
+        case stomp
+        /// `/diagnostics/echo`: every message sent back (conformance tests); no token.
+        case echo
+    }
+
+    private func upgradeWebSocket(context: ChannelHandlerContext, _ head: HTTPRequestHead, query: Substring, route: WebSocketRoute) {
         let headers = head.headers
         guard head.method == .GET,
             headers[canonicalForm: "upgrade"].contains(where: { $0.lowercased() == "websocket" })
@@ -361,7 +376,9 @@ final class PushHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             var response = PushHTTPResponse.error(
                 .upgradeRequired,
                 "upgrade_required",
-                "/stomp speaks STOMP over WebSocket: open it with a WebSocket client (subprotocol v12.stomp)"
+                route == .stomp
+                    ? "/stomp speaks STOMP over WebSocket: open it with a WebSocket client (subprotocol v12.stomp)"
+                    : "/diagnostics/echo is a WebSocket echo: open it with a WebSocket client"
             )
             response.headers.add(name: "Upgrade", value: "websocket")
             respond(context: context, response, keepAlive: false)
@@ -375,7 +392,7 @@ final class PushHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         let offered = headers[canonicalForm: "sec-websocket-protocol"].map { String($0).trimmedOfSpaces() }
         var chosen: String?
-        if !offered.isEmpty {
+        if route == .stomp && !offered.isEmpty {
             chosen = Self.subprotocols.first { offered.contains($0) }
             guard chosen != nil else {
                 respond(
@@ -391,7 +408,7 @@ final class PushHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
         }
         let parameters = QueryString.parse(query) ?? []
-        let token = self.token(head, parameters, cookie: false)
+        let token = route == .stomp ? self.token(head, parameters, cookie: false) : nil
         let authenticator = hub.authenticator
         timer?.cancel()
         timer = nil
@@ -408,19 +425,20 @@ final class PushHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             response += "Sec-WebSocket-Accept: \(Base64.encode(Array(accept.finalize())))\r\n"
             if let chosen { response += "Sec-WebSocket-Protocol: \(chosen)\r\n" }
             response += "\r\n"
-            let stomp = STOMPWebSocketHandler(
-                hub: hub,
-                fanout: hub.fanout(for: context.eventLoop),
-                upgradeToken: token,
-                handshake: ByteBuffer(string: response)
-            )
+            let application: any ChannelHandler
+            switch route {
+            case .stomp:
+                application = STOMPWebSocketHandler(hub: hub, fanout: hub.fanout(for: context.eventLoop), upgradeToken: token)
+            case .echo:
+                application = WebSocketEchoHandler()
+            }
             let frameLimit = settings.maxFrameBytes
             takeOver(
                 context: context,
                 with: [
-                    ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: frameLimit)),
-                    NIOWebSocketFrameAggregator(minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1024, maxAccumulatedFrameSize: frameLimit),
-                    stomp,
+                    ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: min(frameLimit, Int(UInt32.max)))),
+                    WebSocketProtocolHandler(maxMessageBytes: frameLimit, metrics: hub.metrics, handshake: ByteBuffer(string: response)),
+                    application,
                 ]
             )
         }
