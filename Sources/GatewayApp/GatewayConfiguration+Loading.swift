@@ -215,6 +215,13 @@ extension GatewayConfiguration {
             options: Logger.Level.allCases.map(\.rawValue),
             parse: { Logger.Level(rawValue: $0) }
         )
+        configuration.push.diagnosticsWebSocketEcho = await values.choice(
+            .diagnosticsWebSocketEcho,
+            default: push.diagnosticsWebSocketEcho,
+            kind: "true or false",
+            options: ["true", "false"],
+            parse: { ["true", "yes", "on"].contains($0) ? true : ["false", "no", "off"].contains($0) ? false : nil }
+        )
         return configuration
     }
 

@@ -34,6 +34,9 @@ extension GatewayConfiguration {
         public var slowConsumerDefault = SlowConsumerPolicy.dropOldest
         public var slowConsumerDisconnect: [String] = []
         public var webEnabled = true
+        /// Diagnostics: serve the WebSocket echo route `/diagnostics/echo`
+        /// (`diagnostics.websocket_echo`). Default false; never in production.
+        public var diagnosticsWebSocketEcho = false
 
         /// The defaults.
         public init() {}
@@ -83,6 +86,7 @@ extension GatewayConfiguration {
         settings.maxConnectionsPerIP = push.maxConnectionsPerIP
         settings.maxSubscriptionsPerConnection = push.maxSubscriptionsPerConnection
         settings.maxFrameBytes = push.maxFrameBytes
+        settings.webSocketEcho = push.diagnosticsWebSocketEcho
         settings.maxRequestBodyBytes = push.maxRequestBodyBytes
         settings.handshakeTimeout = .milliseconds(Int64(push.handshakeTimeoutSeconds * 1000))
         settings.idleTimeout = .milliseconds(Int64(push.idleTimeoutSeconds * 1000))

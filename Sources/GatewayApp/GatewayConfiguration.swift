@@ -129,6 +129,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
             "auth.public_publish": list(auth.publicPublish),
             "auth.cookie": auth.cookie,
             "api.default_timeout_seconds": String(auth.apiDefaultTimeoutSeconds),
+            "diagnostics.websocket_echo": String(push.diagnosticsWebSocketEcho),
         ]
     }
 

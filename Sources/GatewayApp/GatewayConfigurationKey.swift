@@ -153,6 +153,8 @@ public struct GatewayConfigurationKey: Sendable, Hashable, CustomStringConvertib
     public static let webhooksDrainSeconds = Self("webhooks.drain_seconds")
     /// `admin.keys` (secret)
     public static let adminKeys = Self("admin.keys", isSecret: true)
+    /// `diagnostics.websocket_echo`
+    public static let diagnosticsWebSocketEcho = Self("diagnostics.websocket_echo")
 
     /// Every key, in the order the documentation and ``GatewayConfiguration/redactedDescription`` list them.
     public static let all: [Self] = [
@@ -168,7 +170,7 @@ public struct GatewayConfigurationKey: Sendable, Hashable, CustomStringConvertib
         brokerURLs, brokerLogin, brokerPasscode, brokerVirtualHost,
         embeddedHost, embeddedPort, embeddedLogin, embeddedPasscode, embeddedMaxConnections,
         embeddedMaxQueueMessages, embeddedMaxQueueBytes, embeddedQueueOverflow, embeddedMaxSubscriptionsPerConnection,
-        logLevel,
+        logLevel, diagnosticsWebSocketEcho,
     ]
 
     /// The sections the keys are grouped in (`http`, `broker`, `embedded`, `log`).

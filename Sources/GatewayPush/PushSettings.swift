@@ -64,6 +64,10 @@ public struct PushSettings: Sendable {
     public var publicGrants = DestinationGrants.none
     /// Whether `/stomp` and `/events` are served. Default true.
     public var enabled = true
+    /// Diagnostics: whether `/diagnostics/echo` is served, a WebSocket route that sends
+    /// every message back, on the same WebSocket stack and limits as `/stomp`, for
+    /// conformance suites (`diagnostics.websocket_echo`). Default false; never in production.
+    public var webSocketEcho = false
 
     /// Creates the defaults.
     public init() {}

@@ -4,8 +4,10 @@ import NIOWebSocket
 import STOMPCore
 
 /// STOMP over WebSocket (`/stomp`): one browser's STOMP session, on whole WebSocket
-/// messages from NIO's decoder and aggregator. Replies and feed messages are written
-/// as raw frames (see ``FeedMessage``); no WebSocket encoder sits in the pipeline.
+/// messages from NIO's decoder and ``WebSocketProtocolHandler`` (which answers pings and
+/// close frames and enforces the RFC 6455 rules and the size limit). Replies and feed
+/// messages are written as raw frames (see ``FeedMessage``); no WebSocket encoder sits in
+/// the pipeline.
 final class STOMPWebSocketHandler: PushConnection, ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = ByteBuffer
@@ -29,13 +31,9 @@ final class STOMPWebSocketHandler: PushConnection, ChannelInboundHandler, Remova
     private let connectDeadline: NIODeadline
     private static let supportedVersions: [STOMPVersion] = [.v1_0, .v1_1, .v1_2]
 
-    private var handshake: ByteBuffer?
-
-    /// `handshake` (the 101 response) is written first, when the handler is added at the
-    /// head of the pipeline.
-    init(hub: PushHub, fanout: LoopFanout, upgradeToken: String?, handshake: ByteBuffer) {
+    /// `upgradeToken` is the token the upgrade request carried, if any.
+    init(hub: PushHub, fanout: LoopFanout, upgradeToken: String?) {
         self.upgradeToken = upgradeToken
-        self.handshake = handshake
         self.parser = STOMPParser(
             limits: STOMPParserLimits(
                 maxHeaderLineLength: min(16 * 1024, hub.settings.maxFrameBytes),
@@ -56,10 +54,6 @@ final class STOMPWebSocketHandler: PushConnection, ChannelInboundHandler, Remova
         self.context = context
         fanout.register(self)
         hub.metrics.connectionOpened("websocket")
-        if let handshake {
-            self.handshake = nil
-            context.writeAndFlush(NIOAny(handshake), promise: nil)
-        }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -89,42 +83,13 @@ final class STOMPWebSocketHandler: PushConnection, ChannelInboundHandler, Remova
         case .text, .binary:
             var bytes = frame.unmaskedData
             parseFrames(&bytes)
-        case .ping:
-            writeBytes(WebSocketWire.frame(opcode: WebSocketWire.pong, payload: frame.unmaskedData, allocator: context.channel.allocator))
-        case .connectionClose:
-            var payload = frame.unmaskedData
-            let code = payload.readInteger(as: UInt16.self) ?? 1000
-            closeWebSocket(code: code == 1005 ? 1000 : code, reason: "")
         default:
-            break
+            break  // control frames are answered by WebSocketProtocolHandler
         }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if let error = error as? NIOWebSocketError {
-            switch error {
-            case .invalidFrameLength:
-                hub.metrics.frameRejected("too_large")
-                closeWebSocket(code: 1009, reason: "message larger than \(hub.settings.maxFrameBytes) bytes")
-            default:
-                hub.metrics.frameRejected("bad_frame")
-                closeWebSocket(code: 1002, reason: "WebSocket protocol error: \(error)")
-            }
-        } else if "\(type(of: error))".contains("Aggregat") {
-            hub.metrics.frameRejected("too_large")
-            closeWebSocket(code: 1009, reason: "message larger than \(hub.settings.maxFrameBytes) bytes")
-        } else {
-            context.close(promise: nil)
-        }
-    }
-
-    private func closeWebSocket(code: UInt16, reason: String) {
-        guard let context, phase != .closing else { return }
-        phase = .closing
-        ended = true
-        let channel = context.channel
-        context.writeAndFlush(NIOAny(WebSocketWire.closeFrame(code: code, reason: reason, allocator: channel.allocator)))
-            .whenComplete { _ in channel.close(promise: nil) }
+        context.close(promise: nil)
     }
 
     // MARK: STOMP
@@ -147,7 +112,7 @@ final class STOMPWebSocketHandler: PushConnection, ChannelInboundHandler, Remova
             } catch {
                 let tooLarge = "\(error)".contains("limit") || "\(error)".contains("exceeds")
                 hub.metrics.frameRejected(tooLarge ? "too_large" : "bad_frame")
-                sendError("malformed frame", detail: "\(error)")
+                sendError("malformed frame", detail: "\(error)", code: tooLarge ? "too_large" : "bad_frame")
                 return
             }
         }
@@ -243,6 +208,10 @@ final class STOMPWebSocketHandler: PushConnection, ChannelInboundHandler, Remova
             sendError("SUBSCRIBE needs a destination header", detail: "")
             return
         }
+        guard Self.isAcceptable(destination: destination) else {
+            sendError("invalid destination", detail: Self.destinationRule, receiptID: frame.headers[STOMPHeaderName.receipt], code: "bad_request")
+            return
+        }
         guard let id = frame.headers[STOMPHeaderName.id] ?? (version == .v1_0 ? destination : nil) else {
             sendError("SUBSCRIBE needs an id header", detail: "STOMP 1.1 and 1.2 require an id on SUBSCRIBE")
             return
@@ -296,6 +265,13 @@ final class STOMPWebSocketHandler: PushConnection, ChannelInboundHandler, Remova
         flushNow()
     }
 
+    private static let destinationRule = "a destination has no control characters and at most 1024 bytes"
+
+    /// Like `/events`: no control characters (CR, LF, NUL…), at most 1 024 bytes.
+    private static func isAcceptable(destination: String) -> Bool {
+        destination.utf8.count <= 1024 && !destination.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F })
+    }
+
     private func unsubscribe(_ frame: STOMPFrame) {
         guard let id = frame.headers[STOMPHeaderName.id] ?? frame.headers[STOMPHeaderName.destination] else {
             sendError("UNSUBSCRIBE needs an id header", detail: "")
@@ -308,6 +284,16 @@ final class STOMPWebSocketHandler: PushConnection, ChannelInboundHandler, Remova
     private func send(_ frame: STOMPFrame) {
         guard let destination = frame.headers[STOMPHeaderName.destination], !destination.isEmpty else {
             sendError("SEND needs a destination header", detail: "")
+            return
+        }
+        guard Self.isAcceptable(destination: destination) else {
+            sendError("invalid destination", detail: Self.destinationRule, receiptID: frame.headers[STOMPHeaderName.receipt], code: "bad_request")
+            return
+        }
+        // A NUL in a header would reach other subscribers raw (STOMP cannot escape it),
+        // where clients that split frames at NUL would see a forged frame.
+        if frame.headers.contains(where: { $0.name.utf8.contains(0) || $0.value.utf8.contains(0) }) {
+            sendError("invalid header", detail: "header names and values may not contain NUL", code: "bad_frame")
             return
         }
         if destination == "/gateway/token" {
@@ -400,7 +386,8 @@ final class STOMPWebSocketHandler: PushConnection, ChannelInboundHandler, Remova
         guard let context, phase != .closing else { return }
         var headers: STOMPHeaders = [STOMPHeaderName.message: message, STOMPHeaderName.contentType: "text/plain"]
         if let receiptID { headers.add(name: STOMPHeaderName.receiptID, value: receiptID) }
-        if let code { headers.add(name: "gateway-code", value: code) }
+        // Every ERROR says why in a word a page can switch on (docs/BROWSER-PUSH.md).
+        headers.add(name: "gateway-code", value: code ?? "protocol_error")
         if code == "shutting_down" {
             // Like SSE's `retry:`: sse.retry_ms plus up to 100 % jitter, so that a deploy does
             // not bring every browser back in the same second.
@@ -455,7 +442,11 @@ final class STOMPWebSocketHandler: PushConnection, ChannelInboundHandler, Remova
         if phase == .awaitingConnect || phase == .authenticating {
             if now > connectDeadline {
                 hub.metrics.rejected("handshake_timeout")
-                sendError("no CONNECT in time", detail: "send CONNECT within \(hub.settings.handshakeTimeout) of opening the WebSocket")
+                sendError(
+                    "no CONNECT in time",
+                    detail: "send CONNECT within \(hub.settings.handshakeTimeout) of opening the WebSocket",
+                    code: "handshake_timeout"
+                )
             }
             return
         }

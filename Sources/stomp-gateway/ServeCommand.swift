@@ -110,6 +110,11 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw CommandError("\(error)")
         }
+        if push.webSocketEcho {
+            logger.warning(
+                "diagnostics.websocket_echo is on: /diagnostics/echo echoes WebSocket messages without authentication; keep it off in production"
+            )
+        }
         var application = GatewayApplication(
             http: .init(host: settings.http.host, port: settings.http.port),
             broker: mode,

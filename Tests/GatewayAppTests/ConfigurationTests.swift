@@ -195,7 +195,7 @@ struct ConfigurationTests {
             .authLeewaySeconds: "5", .authPublicSubscribe: "/topic/public.**", .authPublicPublish: "/queue/feedback",
             .authCookie: "gw_token", .apiKeys: "key-one-0123456789,key-two-0123456789", .apiDefaultTimeoutSeconds: "3",
             .httpWebDir: "off", .feedsStream: "gw.feeds", .webhooksClientID: "gw-hooks", .webhooksDrainSeconds: "4",
-            .adminKeys: "admin-key-0123456789",
+            .adminKeys: "admin-key-0123456789", .diagnosticsWebSocketEcho: "true",
         ]
         #expect(Set(samples.keys) == Set(GatewayConfigurationKey.all))
         var environment: [String: String] = [:]
@@ -225,6 +225,7 @@ struct ConfigurationTests {
         expected.push.maxConnectionsPerIP = 12
         expected.push.maxSubscriptionsPerConnection = 13
         expected.push.maxFrameBytes = 14 * 1024
+        expected.push.diagnosticsWebSocketEcho = true
         expected.push.maxRequestBodyBytes = 15
         expected.push.handshakeTimeoutSeconds = 2.5
         expected.push.idleTimeoutSeconds = 16
