@@ -126,6 +126,7 @@ final class LoopFanout: @unchecked Sendable {
         let now = NIODeadline.now()
         let wallClock = PushClock.secondsSince1970()
         for connection in connections.values {
+            connection.closeIfEndStalled(now: now)
             connection.tick(now: now, wallClock: wallClock)
         }
     }

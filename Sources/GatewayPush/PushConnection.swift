@@ -13,7 +13,16 @@ class PushConnection {
     var subscriptions: [PushSubscription] = []
     var flushPending = false
     var hasBehind = false
-    var ended = false
+    var ended = false {
+        didSet { if ended && endedAt == nil { endedAt = .now() } }
+    }
+    /// When the connection ended: its last words (STOMP `ERROR`, SSE `error` event) are
+    /// written and it closes once they are flushed.
+    private(set) var endedAt: NIODeadline?
+    /// How long those last words may take to flush before the connection is closed
+    /// anyway: a client that stopped reading never completes that flush, and would
+    /// otherwise keep its socket and send queue forever.
+    static let endGrace = TimeAmount.seconds(5)
     /// When something was last written, to the tick's precision (250 ms): no clock
     /// reading per write.
     var lastWrite = NIODeadline.now()
@@ -41,6 +50,12 @@ class PushConnection {
 
     /// Ends the connection with a reason the client can read (`code` as in the docs).
     func end(code: String, message: String) {}
+
+    /// Closes the channel if the connection ended more than ``endGrace`` ago (called by the tick).
+    func closeIfEndStalled(now: NIODeadline) {
+        guard let endedAt, now - endedAt > Self.endGrace, let context else { return }
+        context.channel.close(promise: nil)
+    }
 
     /// Called four times a second.
     func tick(now: NIODeadline, wallClock: Double) {
