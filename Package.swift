@@ -218,6 +218,8 @@ let package = Package(
             dependencies: [
                 "GatewayPush", "GatewayCore", "STOMPCore",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
