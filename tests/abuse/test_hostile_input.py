@@ -18,7 +18,7 @@ from pushlib import SSEClient, StompWS, admin_token, events_path, msg_body, sync
 
 ATTACKS = {
     "lf_in_value": "x\nfoo:bar",
-    "crlf_crlf_in_value": "x\r\n\r\nMESSAGE\ndestination:/topic/forged\n\nforged\x00",
+    "crlf_crlf_in_value": "x\r\n\r\nMESSAGE\ndestination:/topic/forged\n\nforged",
     "colon_and_backslash": "a:b\\c",
     "sse_lines": "x\n\nevent: error\ndata: {\"code\":\"forged\"}\n\nid: forged",
     "cr_only": "x\rinjected:1",
