@@ -12,6 +12,10 @@ let package = Package(
         .library(name: "STOMPCore", targets: ["STOMPCore"]),
         .library(name: "STOMPClient", targets: ["STOMPClient"]),
         .library(name: "STOMPBroker", targets: ["STOMPBroker"]),
+        // For the fuzz targets in Fuzz/ (a separate package that depends on this one).
+        .library(name: "GatewayCore", targets: ["GatewayCore"]),
+        .library(name: "GatewayAuth", targets: ["GatewayAuth"]),
+        .library(name: "GatewayPush", targets: ["GatewayPush"]),
         .executable(name: "stomp-gateway", targets: ["stomp-gateway"]),
     ],
     dependencies: [

@@ -75,7 +75,6 @@ public final class PushServer: Service, Sendable {
         let settings = self.settings
         let responder = self.responder
         let tls = self.tls
-        let origins = OriginPolicy(allowed: settings.allowedOrigins)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 4096)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -100,20 +99,7 @@ public final class PushServer: Service, Sendable {
                     channel.closeFuture.whenComplete { _ in limiter.release(address) }
                     let sync = channel.pipeline.syncOperations
                     if let tls { try sync.addHandler(NIOSSLServerHandler(context: tls)) }
-                    let decoder = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes))
-                    let encoder = HTTPResponseEncoder()
-                    let pipelining = HTTPServerPipelineHandler()
-                    try sync.addHandler(decoder)
-                    try sync.addHandler(encoder)
-                    try sync.addHandler(pipelining)
-                    try sync.addHandler(
-                        PushHTTPHandler(
-                            hub: hub,
-                            origins: origins,
-                            responder: responder,
-                            httpHandlers: .init(decoder: decoder, encoder: encoder, pipelining: pipelining)
-                        )
-                    )
+                    try hub.addConnectionHandlers(to: sync, responder: responder)
                 }
             }
         let bound = try await bootstrap.bind(host: host, port: port).get()
