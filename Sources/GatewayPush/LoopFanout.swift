@@ -105,7 +105,9 @@ final class LoopFanout: @unchecked Sendable {
     /// Writes a gap notice of unknown size to every subscriber on this loop.
     func broadcastGap() {
         for connection in connections.values where !connection.ended {
-            for subscription in connection.subscriptions {
+            // A feed numbered by the broker stream (`feeds.stream`) misses nothing: the
+            // stream is read again from its first message after the reconnect.
+            for subscription in connection.subscriptions where subscription.epoch != connection.hub.streamEpoch {
                 connection.hub.metrics.gap(connection.transport)
                 connection.writeGap(for: subscription, missed: 0, sequence: subscription.lastSequence)
             }

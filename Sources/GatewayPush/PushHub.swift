@@ -265,7 +265,8 @@ public final class PushHub: Sendable {
 
     /// The broker connection was lost and is back: messages published meanwhile may be
     /// missing from every feed. Every live subscriber gets a gap notice of unknown size
-    /// (`missed` 0) at its current position, and ``upstreamGaps`` counts the event.
+    /// (`missed` 0) at its current position, and ``upstreamGaps`` counts the event —
+    /// except subscribers of stream-backed feeds (`feeds.stream`), which miss nothing.
     public func reportUpstreamGap() {
         metrics.upstreamGap()
         for fanout in fanouts.values {

@@ -50,7 +50,8 @@ def test_broker_sigkill_during_fanout_with_stream_resumes_without_gaps(h, broker
     """feeds.stream: every browser (SSE and STOMP over WebSocket, steady and bouncing
     with Last-Event-ID / since) ends up with every message of the broker's history
     exactly once and in order — every message confirmed before the kill and every one
-    the restarted broker stored — within a bounded time after the broker is back.
+    the restarted broker stored — without a gap notice (the stream holds everything),
+    within a bounded time after the broker is back.
 
     What the broker confirmed but did not store is measured against the broker's own
     record (the stream read directly): RabbitMQ confirms SENDs to the topic for a moment
@@ -119,8 +120,10 @@ def test_broker_sigkill_during_fanout_with_stream_resumes_without_gaps(h, broker
             problems.append(f"{c.name}: differs from the broker's history: " + "; ".join(check_sequence(c, stored, [])))
         gaps = c.gaps()
         gap_counts[c.name] = len(gaps)
-        if any(g.missed != 0 for g in gaps):
-            problems.append(f"{c.name}: gap notices with a size although the stream holds every message: {gaps}")
+        if gaps:
+            # Regression: the broker reconnect used to send every browser a gap notice,
+            # stream-backed feeds included (which miss nothing: the stream is read again).
+            problems.append(f"{c.name}: {len(gaps)} gap notice(s) although the stream holds every message: {gaps[:3]}")
     assert not problems, "\n".join(problems)
     assert readyz_first(poller, after=t_kill, ok=False) != (None, None), "/readyz never reported the broker down"
     t_ready = poller.first(lambda code, body: code == 200 and bool(broker_ok(code, body)), after=t_back)
@@ -132,7 +135,7 @@ def test_broker_sigkill_during_fanout_with_stream_resumes_without_gaps(h, broker
           f"broker down {outage:.1f}s (SIGKILL → STOMP answers); /readyz 200 again {t_ready - t_back:.1f}s after; every browser "
           f"had message #{n_after} (confirmed 3 s after the restart) {recovery:.1f}s after the broker was back; every browser "
           f"= the stream exactly (0 missing, 0 duplicates, in order); confirmed by RabbitMQ but not stored (restart window): "
-          f"{len(lost_by_broker)} {lost_by_broker[:10]}; gap notices (missed 0) per browser: {gap_counts}; "
+          f"{len(lost_by_broker)} {lost_by_broker[:10]}; gap notices: {gap_counts}; "
           f"connects: {({c.name: c.connects for c in clients})}, before the restart: {connects_during_outage}")
 
 
