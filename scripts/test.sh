@@ -47,6 +47,9 @@ swift test --skip-build --no-parallel --skip Disruptive
 log "browser push: black-box tests (Python websockets, raw HTTP SSE, PyJWT, the C libwebsockets client) against the embedded broker and RabbitMQ"
 STOMP_GATEWAY_BIN="$PWD/.build/debug/stomp-gateway" bash tests/push/run.sh --maxfail=1000
 
+log "abuse: slowloris, 10,000-connection churn, clients that stop reading, hostile input, tokens cut off (issue 8)"
+STOMP_GATEWAY_BIN="$PWD/.build/debug/stomp-gateway" bash tests/abuse/run.sh --maxfail=1000
+
 log "webhooks: black-box tests (standardwebhooks receiver; gateway SIGKILL and RabbitMQ restart last)"
 STOMP_GATEWAY_BIN="$PWD/.build/debug/stomp-gateway" bash tests/webhooks/run.sh --maxfail=1000
 

@@ -60,6 +60,11 @@ public final class FeedMessage: Sendable {
         STOMPHeaderName.ack, STOMPHeaderName.contentLength, STOMPHeaderName.receipt, "receipt-id", STOMPHeaderName.redelivered,
     ]
 
+    /// Whether a header's name or value holds a NUL byte.
+    static func containsNUL(_ header: (name: String, value: String)) -> Bool {
+        header.name.utf8.contains(0) || header.value.utf8.contains(0)
+    }
+
     /// Encodes `message` as the feed's message number `sequence`.
     static func encode(
         _ message: PushUpstreamMessage,
@@ -84,7 +89,9 @@ public final class FeedMessage: Sendable {
         stomp.writeStaticString("\nack:")
         stomp.writeString(position)
         stomp.writeInteger(UInt8(ascii: "\n"))
-        for header in message.headers where !bookkeepingHeaders.contains(header.name) {
+        // A NUL ends a STOMP frame for clients that split on it (stomp.js does), so a broker
+        // header carrying one is not passed on: it could forge a frame in the browser.
+        for header in message.headers where !bookkeepingHeaders.contains(header.name) && !containsNUL(header) {
             STOMPEncoder.encodeHeader(name: header.name, value: header.value, escaped: true, version: .v1_2, into: &stomp)
         }
         stomp.writeStaticString("content-length:")

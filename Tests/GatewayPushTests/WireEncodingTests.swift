@@ -47,6 +47,16 @@ struct WireEncodingTests {
         #expect(message.isText)
     }
 
+    @Test func brokerHeadersWithNULAreNotPassedToBrowsers() {
+        let message = Self.encode([("x-bad", "a\0\nMESSAGE"), ("x-b\0ad", "v"), ("x-good", "ok")], body: "{}")
+        let text = String(buffer: message.webSocketTail)
+        #expect(!text.contains("x-bad"))
+        #expect(!text.contains("x-b"))
+        #expect(text.contains("x-good:ok\n"))
+        // The only NUL is the one that ends the frame.
+        #expect(message.webSocketTail.readableBytesView.filter { $0 == 0 }.count == 1)
+    }
+
     @Test func longFramesUseExtendedLengths() {
         var buffer = ByteBuffer()
         WebSocketWire.writeFrameHeader(opcode: WebSocketWire.text, fin: true, length: 300, into: &buffer)
@@ -70,16 +80,21 @@ struct WireEncodingTests {
     }
 
     /// Header injection: CR, LF and NUL from a publisher stay inside their JSON string
-    /// and their escaped STOMP header.
+    /// and their escaped STOMP header (a header holding a NUL is not passed on over STOMP).
     @Test func hostileHeadersCannotInject() throws {
-        let message = Self.encode([("x-evil", "a\r\nid: 999\n\ndata: owned\u{0}")], body: "ok")
+        let message = Self.encode(
+            [("x-evil", "a\r\nid: 999\n\ndata: owned\u{0}"), ("x-evil2", "a\r\nid: 999\n\ndata: owned")],
+            body: "ok"
+        )
         let event = try Self.dechunk(message.sseEventWithID)
         #expect(event.split(separator: "\n", omittingEmptySubsequences: false).count == 5)
         #expect(event.contains(#"a\r\nid: 999\n\ndata: owned\u0000"#))
         var tail = message.webSocketTail
         tail.moveReaderIndex(forwardBy: 2)
         let stomp = String(buffer: tail)
-        #expect(stomp.contains("x-evil:a\\r\\nid\\c 999\\n\\ndata\\c owned"))
+        // A header with a NUL is dropped on the STOMP side; the others are escaped.
+        #expect(!stomp.contains("x-evil:"))
+        #expect(stomp.contains("x-evil2:a\\r\\nid\\c 999\\n\\ndata\\c owned\n"))
         #expect(!stomp.contains("\nid: 999"))
     }
 
