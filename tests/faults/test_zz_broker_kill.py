@@ -255,7 +255,14 @@ def test_broker_sigkill_during_webhook_delivery_loses_nothing(h, broker):
         t_kill = broker.kill()
         time.sleep(1.0)
         t_back = broker.start()
-        rcv.wait(lambda rs: delivered() >= total, 60, f"all {total} messages answered 2xx")
+        try:
+            rcv.wait(lambda rs: delivered() >= total, 60, f"all {total} messages answered 2xx")
+        except AssertionError as e:
+            try:
+                state = gw.routes()
+            except Exception as e2:  # noqa: BLE001
+                state = f"admin API: {e2}"
+            raise AssertionError(f"{e}\nroute state: {state}\n{gw.diagnostics(30)}") from None
         t_all = time.monotonic()
         wait_for(lambda: gw.routes()["orders"]["unacknowledged"] == 0, 30, "the gateway to have acknowledged everything")
         wait_for(lambda: whlib_readyz_ok(gw), 20, "/readyz 200 again")
