@@ -17,6 +17,11 @@ extension GatewayConfiguration {
         /// The CONNECT frame's `host` header, RabbitMQ's virtual host (`broker.vhost`).
         /// Default: the URL's `?host=`, else `/`.
         public var virtualHost: String?
+        /// The STOMP heart-beat interval offered to the broker both ways
+        /// (`broker.heartbeat_ms`), in milliseconds; 0 turns heart-beats off. A broker
+        /// silent for twice the negotiated interval is taken for lost: the connection is
+        /// dropped and made again. Default 10 000.
+        public var heartbeatMilliseconds = 10_000
 
         /// Creates the settings; by default no URLs, so the embedded broker runs.
         public init(urls: [STOMPBrokerURL] = [], login: String? = nil, passcode: String? = nil, virtualHost: String? = nil) {

@@ -180,6 +180,10 @@ extension GatewayConfiguration {
         configuration.broker.login = await values.text(.brokerLogin)
         configuration.broker.passcode = await values.text(.brokerPasscode)
         configuration.broker.virtualHost = await values.text(.brokerVirtualHost)
+        configuration.broker.heartbeatMilliseconds = await values.nonNegative(
+            .brokerHeartbeatMilliseconds,
+            default: defaults.broker.heartbeatMilliseconds
+        )
 
         configuration.embedded.host = await values.host(.embeddedHost, default: defaults.embedded.host)
         configuration.embedded.port = await values.port(.embeddedPort, default: defaults.embedded.port)

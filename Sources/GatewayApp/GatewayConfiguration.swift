@@ -1,6 +1,7 @@
 import Logging
 import STOMPBroker
 import STOMPClient
+import STOMPCore
 
 /// The gateway's settings: read once at start by ``load(filePath:environment:)`` from a
 /// YAML file and `STOMP_GATEWAY_*` environment variables, or built in code (tests).
@@ -16,6 +17,7 @@ import STOMPClient
 /// | `broker.login` | `STOMP_GATEWAY_BROKER_LOGIN` | the URL's |
 /// | `broker.passcode` (secret) | `STOMP_GATEWAY_BROKER_PASSCODE` | the URL's |
 /// | `broker.vhost` | `STOMP_GATEWAY_BROKER_VHOST` | the URL's `?host=`, else `/` |
+/// | `broker.heartbeat_ms` | `STOMP_GATEWAY_BROKER_HEARTBEAT_MS` | `10000` |
 /// | `embedded.host` | `STOMP_GATEWAY_EMBEDDED_HOST` | `127.0.0.1` |
 /// | `embedded.port` | `STOMP_GATEWAY_EMBEDDED_PORT` | `61613` |
 /// | `embedded.login` | `STOMP_GATEWAY_EMBEDDED_LOGIN` | none: accept any client |
@@ -80,6 +82,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
         configuration.login = broker.login
         configuration.passcode = broker.passcode
         configuration.virtualHost = broker.virtualHost
+        let heartbeat = broker.heartbeatMilliseconds
+        configuration.heartBeat = STOMPHeartBeat(outgoing: heartbeat, incoming: heartbeat)
         return configuration
     }
 
@@ -144,6 +148,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
         case .brokerLogin: return optional(broker.login)
         case .brokerPasscode: return secret(broker.passcode)
         case .brokerVirtualHost: return optional(broker.virtualHost)
+        case .brokerHeartbeatMilliseconds: return String(broker.heartbeatMilliseconds)
         case .embeddedHost: return embedded.host
         case .embeddedPort: return String(embedded.port)
         case .embeddedLogin: return optional(embedded.login)

@@ -47,6 +47,8 @@ public struct GatewayConfigurationKey: Sendable, Hashable, CustomStringConvertib
     public static let brokerPasscode = Self("broker.passcode", isSecret: true)
     /// `broker.vhost`
     public static let brokerVirtualHost = Self("broker.vhost")
+    /// `broker.heartbeat_ms`
+    public static let brokerHeartbeatMilliseconds = Self("broker.heartbeat_ms")
     /// `embedded.host`
     public static let embeddedHost = Self("embedded.host")
     /// `embedded.port`
@@ -167,7 +169,7 @@ public struct GatewayConfigurationKey: Sendable, Hashable, CustomStringConvertib
         slowConsumerDefault, slowConsumerDisconnect, authHMACSecret, authHMACSecretFile, authPublicKeyFiles, authJWKSFile, authAlgorithms,
         authAudience, authIssuer, authLeewaySeconds, authPublicSubscribe, authPublicPublish, authCookie, apiKeys, apiDefaultTimeoutSeconds,
         webhooksClientID, webhooksDrainSeconds, adminKeys,
-        brokerURLs, brokerLogin, brokerPasscode, brokerVirtualHost,
+        brokerURLs, brokerLogin, brokerPasscode, brokerVirtualHost, brokerHeartbeatMilliseconds,
         embeddedHost, embeddedPort, embeddedLogin, embeddedPasscode, embeddedMaxConnections,
         embeddedMaxQueueMessages, embeddedMaxQueueBytes, embeddedQueueOverflow, embeddedMaxSubscriptionsPerConnection,
         logLevel, diagnosticsWebSocketEcho,

@@ -3,6 +3,7 @@ import GatewayApp
 import Logging
 import STOMPBroker
 import STOMPClient
+import STOMPCore
 import Testing
 
 /// Temporary YAML files for the configuration tests, and the repository's own files.
@@ -175,7 +176,7 @@ struct ConfigurationTests {
         let samples: [GatewayConfigurationKey: String] = [
             .httpHost: "0.0.0.0", .httpPort: "9090",
             .brokerURLs: "stomp://a.example:1,stomp://b.example:2", .brokerLogin: "user", .brokerPasscode: "pw",
-            .brokerVirtualHost: "/shop",
+            .brokerVirtualHost: "/shop", .brokerHeartbeatMilliseconds: "0",
             .embeddedHost: "10.0.0.1", .embeddedPort: "61000", .embeddedLogin: "gw", .embeddedPasscode: "secret",
             .embeddedMaxConnections: "5", .embeddedMaxQueueMessages: "6", .embeddedMaxQueueBytes: "7",
             .embeddedQueueOverflow: "drop-oldest", .embeddedMaxSubscriptionsPerConnection: "8",
@@ -210,6 +211,7 @@ struct ConfigurationTests {
             passcode: "pw",
             virtualHost: "/shop"
         )
+        expected.broker.heartbeatMilliseconds = 0
         expected.embedded.host = "10.0.0.1"
         expected.embedded.port = 61000
         expected.embedded.login = "gw"
@@ -277,6 +279,7 @@ struct ConfigurationTests {
                   login: gateway
                   passcode: pw
                   vhost: shop
+                  heartbeat_ms: 2000
                 """
         )
         #expect(fromList.broker.urls.map(\.host) == ["broker-a", "broker-b"])
@@ -290,6 +293,9 @@ struct ConfigurationTests {
         #expect(client.login == "gateway")
         #expect(client.passcode == "pw")
         #expect(client.virtualHost == "shop")
+        #expect(client.heartBeat == STOMPHeartBeat(outgoing: 2000, incoming: 2000))
+        let defaultClient = try #require(try await ConfigurationTestFiles.load(yaml: "broker:\n  urls: stomp://a:1\n").clientConfiguration())
+        #expect(defaultClient.heartBeat == STOMPHeartBeat(outgoing: 10_000, incoming: 10_000))
 
         let fromString = try await ConfigurationTestFiles.load(yaml: "broker:\n  urls: stomp://a:1, stomp://b:2\n")
         #expect(fromString.broker.urls == [try STOMPBrokerURL("stomp://a:1"), try STOMPBrokerURL("stomp://b:2")])
