@@ -42,8 +42,10 @@ def _frame(opcode: int, payload: bytes, fin: bool = True) -> bytes:
     first = (0x80 if fin else 0) | opcode
     if len(payload) < 126:
         header = struct.pack("!BB", first, 0x80 | len(payload))
-    else:
+    elif len(payload) <= 0xFFFF:
         header = struct.pack("!BBH", first, 0x80 | 126, len(payload))
+    else:
+        header = struct.pack("!BBQ", first, 0x80 | 127, len(payload))
     return header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
 
 
@@ -141,5 +143,19 @@ def test_stomp_refuses_close_codes_not_for_the_wire(embedded_gateway, code):
         assert head.startswith(b"HTTP/1.1 101"), head[:200]
         sock.sendall(_frame(0x8, struct.pack("!H", code)))
         assert _close_code(_read_frames(sock, until_opcode=0x8)) == 1002
+    finally:
+        sock.close()
+
+
+@pytest.mark.parametrize("fragments", [1, 2])
+def test_stomp_refuses_messages_over_the_limit_with_1009(embedded_gateway, fragments):
+    """http.max_frame_bytes (64 KiB here), in one frame or in fragments: a clean 1009 close."""
+    sock, head = _handshake(embedded_gateway, "/stomp")
+    try:
+        assert head.startswith(b"HTTP/1.1 101"), head[:200]
+        part = b"x" * (70_000 // fragments)
+        frames = [_frame(0x2 if i == 0 else 0x0, part, fin=i == fragments - 1) for i in range(fragments)]
+        sock.sendall(b"".join(frames))
+        assert _close_code(_read_frames(sock, until_opcode=0x8)) == 1009
     finally:
         sock.close()
