@@ -2,7 +2,8 @@ import NIOCore
 
 /// Writes STOMP frames as bytes.
 ///
-/// The encoder escapes headers as `version` requires (see ``STOMPHeaderEscaping``),
+/// The encoder escapes headers as `version` requires (see `STOMPHeaderEscaping`; where
+/// a frame has no escaping, CR and LF become spaces, and so does a colon in a name),
 /// drops any `content-length` the frame carries and writes the true one for a
 /// non-empty body, so a body may contain NUL bytes.
 ///
@@ -58,15 +59,15 @@ public enum STOMPEncoder {
     /// Writes one `name:value` line, escaped for `version`.
     @inlinable
     public static func encodeHeader(name: String, value: String, escaped: Bool, version: STOMPVersion, into buffer: inout ByteBuffer) {
-        writeEscaped(name, escaped: escaped, version: version, into: &buffer)
+        writeEscaped(name, escaped: escaped, version: version, isName: true, into: &buffer)
         buffer.writeInteger(UInt8(ascii: ":"))
-        writeEscaped(value, escaped: escaped, version: version, into: &buffer)
+        writeEscaped(value, escaped: escaped, version: version, isName: false, into: &buffer)
         buffer.writeInteger(UInt8(ascii: "\n"))
     }
 
     @usableFromInline
-    static func writeEscaped(_ string: String, escaped: Bool, version: STOMPVersion, into buffer: inout ByteBuffer) {
-        STOMPHeaderEscaping.write(string, escaped: escaped, version: version, into: &buffer)
+    static func writeEscaped(_ string: String, escaped: Bool, version: STOMPVersion, isName: Bool, into buffer: inout ByteBuffer) {
+        STOMPHeaderEscaping.write(string, escaped: escaped, version: version, isName: isName, into: &buffer)
     }
 
     /// A size estimate for a buffer that will hold `frame`.

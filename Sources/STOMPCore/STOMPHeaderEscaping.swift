@@ -7,7 +7,9 @@ import NIOCore
 /// second `destination` or a forged `subscription` into a frame that other clients
 /// receive. STOMP 1.1 and 1.2 escape LF (and `:`, `\`, and in 1.2 CR); where a frame
 /// or version has no escaping (STOMP 1.0, and `CONNECT`/`CONNECTED` in every version)
-/// the encoder replaces CR and LF with a space, so that no value can ever span lines.
+/// the encoder replaces CR and LF with a space, so that no value can ever span lines,
+/// and a colon in a header *name* with a space, so that no name can carry a second
+/// `name:value` (found by fuzzing: a name `content-length:x` became a content-length).
 enum STOMPHeaderEscaping {
     /// Decodes header bytes, applying the escapes of `version` when `escaped` is true.
     /// STOMP 1.0 defines no escapes, so its bytes are taken as they are.
@@ -83,9 +85,9 @@ enum STOMPHeaderEscaping {
         return nil
     }
 
-    /// Writes `string` as a header name or value.
+    /// Writes `string` as a header name (`isName`) or value.
     @inline(__always)
-    static func write(_ string: String, escaped: Bool, version: STOMPVersion, into buffer: inout ByteBuffer) {
+    static func write(_ string: String, escaped: Bool, version: STOMPVersion, isName: Bool, into buffer: inout ByteBuffer) {
         var string = string
         let clean = string.withUTF8 { utf8 in
             for byte in utf8 where byte == ASCII.lf || byte == ASCII.cr || byte == ASCII.colon || byte == ASCII.backslash {
@@ -97,10 +99,10 @@ enum STOMPHeaderEscaping {
             buffer.writeString(string)
             return
         }
-        writeSlow(string, escaped: escaped, version: version, into: &buffer)
+        writeSlow(string, escaped: escaped, version: version, isName: isName, into: &buffer)
     }
 
-    private static func writeSlow(_ string: String, escaped: Bool, version: STOMPVersion, into buffer: inout ByteBuffer) {
+    private static func writeSlow(_ string: String, escaped: Bool, version: STOMPVersion, isName: Bool, into buffer: inout ByteBuffer) {
         let escapes = escaped && version >= .v1_1
         for byte in string.utf8 {
             switch byte {
@@ -116,7 +118,14 @@ enum STOMPHeaderEscaping {
                     buffer.writeInteger(ASCII.space)
                 }
             case ASCII.colon:
-                if escapes { buffer.writeStaticString("\\c") } else { buffer.writeInteger(byte) }
+                if escapes {
+                    buffer.writeStaticString("\\c")
+                } else if isName {
+                    // Unescaped, the parser splits the line at its first colon.
+                    buffer.writeInteger(ASCII.space)
+                } else {
+                    buffer.writeInteger(byte)
+                }
             case ASCII.backslash:
                 if escapes { buffer.writeStaticString("\\\\") } else { buffer.writeInteger(byte) }
             default:

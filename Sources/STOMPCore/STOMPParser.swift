@@ -125,7 +125,8 @@ public struct STOMPParser: Sendable {
                     // The first content-length counts; read it from the bytes, not by a search at the end.
                     var length: ContentLength?
                     if firstContentLength, name == STOMPHeaderName.contentLength {
-                        length = Self.parseContentLength(valueBytes).map { .valid($0) } ?? .invalid(String(value.prefix(32)))
+                        // The excerpt is sanitised: a decoded value may hold CR or LF (found by fuzzing).
+                        length = Self.parseContentLength(valueBytes).map { .valid($0) } ?? .invalid(STOMPParseError.excerpt(valueBytes))
                     }
                     return (name, value, length)
                 }

@@ -45,7 +45,8 @@ struct EncoderTests {
         let message = frame(.message, [("k:1", "a\\b\r\nc")])
         #expect(encoded(message, .v1_2) == bytes("MESSAGE\nk\\c1:a\\\\b\\r\\nc\n\n\0"))
         #expect(encoded(message, .v1_1) == bytes("MESSAGE\nk\\c1:a\\\\b \\nc\n\n\0"))
-        #expect(encoded(message, .v1_0) == bytes("MESSAGE\nk:1:a\\b  c\n\n\0"))
+        // STOMP 1.0 cannot escape: a colon in the name would split the line, so it becomes a space.
+        #expect(encoded(message, .v1_0) == bytes("MESSAGE\nk 1:a\\b  c\n\n\0"))
     }
 
     @Test("CONNECT values are not escaped, but CR and LF become spaces: no header injection", arguments: STOMPVersion.allCases)

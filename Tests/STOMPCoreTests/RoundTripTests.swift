@@ -9,8 +9,9 @@ import Testing
 /// - STOMP 1.1, escaped frames: the same, except CR, which 1.1 cannot escape: the encoder
 ///   writes it as a space.
 /// - STOMP 1.0, and `CONNECT`/`STOMP`/`CONNECTED` in every version (no escaping): CR and
-///   LF become spaces so that no value spans lines; ':' and '\' are written as they are,
-///   so a name containing ':' is read back split at its first colon.
+///   LF become spaces so that no value spans lines; a ':' in a name becomes a space too
+///   (the line splits at its first colon, so a name could otherwise carry a header of its
+///   own: found by fuzzing); ':' in a value and '\' are written as they are.
 /// - In every case the frame's own `content-length` entries are dropped and the true
 ///   length is written last for a non-empty body.
 @Suite("Round trips: encoder then parser")
@@ -65,9 +66,8 @@ struct RoundTripTests {
                     value: lossy ? spacing(header.value, lineFeeds: false) : header.value
                 )
             } else {
-                let line = (spacing(header.name, lineFeeds: true) + ":" + spacing(header.value, lineFeeds: true)).unicodeScalars
-                let colon = line.firstIndex(of: ":")!
-                headers.add(name: String(line[..<colon]), value: String(line[line.index(after: colon)...]))
+                let name = String(String.UnicodeScalarView(spacing(header.name, lineFeeds: true).unicodeScalars.map { $0 == ":" ? " " : $0 }))
+                headers.add(name: name, value: spacing(header.value, lineFeeds: true))
             }
         }
         if frame.body.readableBytes > 0 {
@@ -158,7 +158,7 @@ struct RoundTripTests {
         let connect = frame(.connect, [("a:b", "c\nd"), ("", "")])
         #expect(
             Self.expectedAfterRoundTrip(connect, version: .v1_2)
-                == frame(.connect, [("a", "b:c d"), ("", "")])
+                == frame(.connect, [("a b", "c d"), ("", "")])
         )
         let message = frame(.message, [("k\r", "v\r\n")], body: [1])
         #expect(
