@@ -14,7 +14,11 @@
 ///
 /// Threat: a grant is an authorisation boundary, so matching is exact — separators must
 /// line up, a wildcard never crosses a separator (except a final `**`), and no
-/// normalisation (case, percent-decoding, `..`) is applied to either side.
+/// normalisation (case, percent-decoding, `..`, Unicode) is applied to either side.
+/// Names are compared and split as UTF-8 bytes, as the broker compares them, never as
+/// Swift `Character`s: `String ==` would treat `café` and `cafe\u{301}` (two broker
+/// destinations) as equal, and a combining mark after `/` would hide the separator
+/// (both found by fuzzing against a byte-level reference matcher).
 public struct DestinationPattern: Sendable, Hashable, CustomStringConvertible {
     enum Segment: Sendable, Hashable {
         case literal(String)
@@ -25,7 +29,8 @@ public struct DestinationPattern: Sendable, Hashable, CustomStringConvertible {
     /// The pattern as written.
     public let text: String
     let segments: [Segment]
-    let separators: [Character]
+    /// The separator bytes (`/` or `.`) between the segments.
+    let separators: [UInt8]
 
     /// Parses a pattern.
     ///
@@ -39,19 +44,18 @@ public struct DestinationPattern: Sendable, Hashable, CustomStringConvertible {
         let (parts, separators) = Self.split(text)
         var segments: [Segment] = []
         for (index, part) in parts.enumerated() {
-            switch part {
-            case "**":
+            if part.utf8.elementsEqual("**".utf8) {
                 guard index == parts.count - 1 else {
                     throw DestinationPatternError(pattern: text, reason: "'**' may only be the last segment")
                 }
                 segments.append(.rest)
-            case "*":
+            } else if part.utf8.elementsEqual("*".utf8) {
                 segments.append(.any)
-            default:
-                if part.contains("*") {
+            } else {
+                if part.utf8.contains(UInt8(ascii: "*")) {
                     throw DestinationPatternError(pattern: text, reason: "'*' must be a whole segment, as in /topic/orders.*")
                 }
-                segments.append(.literal(part))
+                segments.append(.literal(String(part)))
             }
         }
         self.text = text
@@ -64,7 +68,7 @@ public struct DestinationPattern: Sendable, Hashable, CustomStringConvertible {
 
     /// Whether `destination` matches.
     public func matches(_ destination: String) -> Bool {
-        if isExact { return destination == text }
+        if isExact { return destination.utf8.elementsEqual(text.utf8) }
         let (parts, destinationSeparators) = Self.split(destination)
         var index = 0
         for (position, segment) in segments.enumerated() {
@@ -76,7 +80,7 @@ public struct DestinationPattern: Sendable, Hashable, CustomStringConvertible {
             case .any:
                 guard index < parts.count, !parts[index].isEmpty else { return false }
             case .literal(let literal):
-                guard index < parts.count, parts[index] == literal else { return false }
+                guard index < parts.count, parts[index].utf8.elementsEqual(literal.utf8) else { return false }
             }
             if position > 0 {
                 guard destinationSeparators.count >= position, destinationSeparators[position - 1] == separators[position - 1] else {
@@ -90,21 +94,24 @@ public struct DestinationPattern: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { text }
 
-    /// Splits at `/` and `.`, keeping which separator came where.
-    static func split(_ text: String) -> (parts: [String], separators: [Character]) {
-        var parts: [String] = []
-        var separators: [Character] = []
-        var current = ""
-        for character in text {
-            if character == "/" || character == "." {
-                parts.append(current)
-                separators.append(character)
-                current = ""
-            } else {
-                current.append(character)
+    /// Splits at the bytes `/` and `.`, keeping which separator came where.
+    static func split(_ text: String) -> (parts: [Substring], separators: [UInt8]) {
+        var parts: [Substring] = []
+        var separators: [UInt8] = []
+        let utf8 = text.utf8
+        var start = utf8.startIndex
+        var index = start
+        while index != utf8.endIndex {
+            let byte = utf8[index]
+            if byte == UInt8(ascii: "/") || byte == UInt8(ascii: ".") {
+                // An ASCII byte is always a scalar boundary, so the slices are valid.
+                parts.append(Substring(utf8[start..<index]))
+                separators.append(byte)
+                start = utf8.index(after: index)
             }
+            index = utf8.index(after: index)
         }
-        parts.append(current)
+        parts.append(Substring(utf8[start..<utf8.endIndex]))
         return (parts, separators)
     }
 }
