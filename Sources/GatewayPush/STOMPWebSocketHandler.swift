@@ -365,6 +365,7 @@ final class STOMPWebSocketHandler: PushConnection, ChannelInboundHandler, Remova
         ended = true
         guard let context else { return }
         let channel = context.channel
+        context.triggerUserOutboundEvent(WebSocketProtocolHandler.CloseSent(), promise: nil)
         context.writeAndFlush(NIOAny(WebSocketWire.closeFrame(code: 1000, reason: "", allocator: channel.allocator)))
             .whenComplete { _ in channel.close(promise: nil) }
     }
@@ -398,6 +399,7 @@ final class STOMPWebSocketHandler: PushConnection, ChannelInboundHandler, Remova
         phase = .closing
         ended = true
         let channel = context.channel
+        context.triggerUserOutboundEvent(WebSocketProtocolHandler.CloseSent(), promise: nil)
         context.writeAndFlush(NIOAny(WebSocketWire.closeFrame(code: 1000, reason: "", allocator: channel.allocator)))
             .whenComplete { _ in channel.close(promise: nil) }
     }

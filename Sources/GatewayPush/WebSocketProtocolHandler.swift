@@ -20,11 +20,17 @@ import NIOWebSocket
 ///   closes the connection.
 ///
 /// After a close frame has been sent, everything received is ignored. The route's handler
-/// writes its own frames as raw bytes (``WebSocketWire``).
-final class WebSocketProtocolHandler: ChannelInboundHandler, RemovableChannelHandler {
+/// writes its own frames as raw bytes (``WebSocketWire``); when it writes a close frame it
+/// says so with the outbound event ``CloseSent``, so that no pong or second close follows
+/// (found by fuzzing: a ping after the STOMP handler's close was still answered).
+final class WebSocketProtocolHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = WebSocketFrame
     typealias InboundOut = WebSocketFrame
+    typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
+
+    /// The outbound event a route's handler triggers after writing its own close frame.
+    struct CloseSent {}
 
     private let maxMessageBytes: Int
     private let metrics: PushMetrics?
@@ -155,6 +161,17 @@ final class WebSocketProtocolHandler: ChannelInboundHandler, RemovableChannelHan
             code = received
         }
         close(context: context, code: code, reason: "")
+    }
+
+    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        guard event is CloseSent else {
+            context.triggerUserOutboundEvent(event, promise: promise)
+            return
+        }
+        closing = true
+        messageOpcode = nil
+        message = nil
+        promise?.succeed()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
