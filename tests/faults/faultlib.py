@@ -94,6 +94,35 @@ class RabbitMQ:
         r = self.brokers_sh("start", "rabbitmq")
         assert r.returncode == 0 and self.reachable(), f"could not start RabbitMQ again:\n{r.stderr[-3000:]}"
 
+    def _amqp(self):
+        import pika
+
+        params = pika.ConnectionParameters("127.0.0.1", self.amqp_port, "/", pika.PlainCredentials("guest", "guest"),
+                                           socket_timeout=5, blocked_connection_timeout=5)
+        return pika.BlockingConnection(params)
+
+    def declare_durable_queue(self, name: str) -> None:
+        """Declares a durable queue over AMQP, as RabbitMQ's STOMP adapter does for
+        `/queue/NAME` (durable, not auto-delete, not exclusive)."""
+        conn = self._amqp()
+        try:
+            conn.channel().queue_declare(name, durable=True)
+        finally:
+            conn.close()
+
+    def queue_exists(self, name: str) -> bool:
+        import pika
+
+        conn = self._amqp()
+        try:
+            conn.channel().queue_declare(name, passive=True)
+            return True
+        except pika.exceptions.ChannelClosedByBroker:
+            return False
+        finally:
+            if conn.is_open:
+                conn.close()
+
     def delete_queue(self, name: str) -> None:
         """Deletes a queue or stream over AMQP (pika), best effort."""
         try:
