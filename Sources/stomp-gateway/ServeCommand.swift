@@ -69,8 +69,14 @@ struct ServeCommand: AsyncParsableCommand {
         let mode: GatewayApplication.BrokerMode
         let urls = try broker.urls()
         if !urls.isEmpty {
-            mode = .external(broker.clientConfiguration(urls: urls))
-        } else if let client = settings.clientConfiguration() {
+            // The command line names the brokers (and may override login, passcode, vhost);
+            // the rest of `broker.*` (heart-beats) still comes from the configuration.
+            settings.broker.urls = urls
+            if let login = broker.login { settings.broker.login = login }
+            if let passcode = broker.passcode { settings.broker.passcode = passcode }
+            if let virtualHost = broker.virtualHost { settings.broker.virtualHost = virtualHost }
+        }
+        if let client = settings.clientConfiguration() {
             mode = .external(client)
         } else {
             var embedded = settings.embeddedBrokerConfiguration()

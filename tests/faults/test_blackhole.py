@@ -26,7 +26,9 @@ def test_blackholed_broker_connection_detected_by_heartbeats_then_reconnects(h, 
     prefix = f"/topic/faults-bh-{uid()}"
     destination = f"{prefix}.order1"
     extra = {"feeds": {"retain": [f"{prefix}.**"]}, "auth": {"public_subscribe": [f"{prefix}.**"]},
-             "sse": {"heartbeat_seconds": 1}}
+             "sse": {"heartbeat_seconds": 1},
+             # A short window (broker.heartbeat_ms; default 10 s, a 20 s window) keeps the test short.
+             "broker": {"heartbeat_ms": 2000}}
     gw = h.gateway(None, name="gw-proxied", broker_url=f"stomp://guest:guest@127.0.0.1:{proxy.port}", extra=extra)
     log = gw.stderr_path.read_text(errors="replace")
     beats = [tuple(map(int, m)) for m in re.findall(r"heart-beat=(\d+),(\d+)", log)]
