@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The test command (README.md; called by .ci/run).
 #
-# Installs what the tests need (Debian's RabbitMQ, ActiveMQ and ruby-stomp; stomp.py from
-# PyPI), starts RabbitMQ and ActiveMQ on loopback, runs the whole suite against them and
-# the embedded broker, then the tests that kill and restart brokers, and stops the
-# brokers again — also when something fails.
+# Installs what the tests need (Debian's RabbitMQ, ActiveMQ, ruby-stomp and chromium;
+# PyPI packages; Autobahn's suite under Python 2.7), starts RabbitMQ and ActiveMQ on
+# loopback, runs the Swift tests under ThreadSanitizer, the black-box suites (push,
+# WebSocket conformance, abuse, webhooks, browser, demo, deploy), a short libFuzzer run
+# of every fuzz target, then the tests that kill and restart brokers, and stops the
+# brokers again — also when something fails. docs/RELIABILITY.md says what each proves.
 #
 #   scripts/test.sh            # everything
 #   SKIP_LINT=1 scripts/test.sh
@@ -25,8 +27,11 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-log "building (debug, with tests)"
-swift build --build-tests
+log "building the gateway (debug) for the black-box suites"
+swift build --product stomp-gateway
+
+log "building the Swift tests with ThreadSanitizer (.build-tsan)"
+swift build --build-tests --sanitize=thread --scratch-path .build-tsan
 
 if [ "${SKIP_LINT:-0}" != 1 ]; then
     log "swift format lint"
@@ -39,13 +44,17 @@ bash scripts/brokers.sh start all
 source "$BROKER_STATE_DIR/env"
 export STOMP_TEST_REQUIRE_BROKERS=1
 
-log "swift test (embedded broker, RabbitMQ, ActiveMQ, stomp.py and ruby-stomp interop)"
+log "swift test under ThreadSanitizer (embedded broker, RabbitMQ, ActiveMQ, stomp.py and ruby-stomp interop)"
 # One test at a time: several suites check heart-beat timing in the hundreds of
-# milliseconds, which two cores shared by every suite at once cannot keep.
-swift test --skip-build --no-parallel --skip Disruptive
+# milliseconds, which two cores shared by every suite at once cannot keep. A data race
+# report fails the run (ThreadSanitizer's exit code).
+swift test --sanitize=thread --scratch-path .build-tsan --skip-build --no-parallel --skip Disruptive
 
 log "browser push: black-box tests (Python websockets, raw HTTP SSE, PyJWT, the C libwebsockets client) against the embedded broker and RabbitMQ"
 STOMP_GATEWAY_BIN="$PWD/.build/debug/stomp-gateway" bash tests/push/run.sh --maxfail=1000
+
+log "WebSocket conformance: Autobahn fuzzingclient 0.8.2, cases 1-7 and 9, against /diagnostics/echo (same stack as /stomp)"
+STOMP_GATEWAY_BIN="$PWD/.build/debug/stomp-gateway" bash scripts/autobahn.sh
 
 log "abuse: slowloris, 10,000-connection churn, clients that stop reading, hostile input, tokens cut off (issue 8)"
 STOMP_GATEWAY_BIN="$PWD/.build/debug/stomp-gateway" bash tests/abuse/run.sh --maxfail=1000
@@ -61,7 +70,13 @@ STOMP_GATEWAY_BIN="$PWD/.build/debug/stomp-gateway" bash tests/demo/run.sh --max
 log "deploy/: every file with a validator here (docker-compose config, hadolint, nginx -t and a proxied smoke test, systemd-analyze, kubernetes-validate, promtool, check-config)"
 STOMP_GATEWAY_BIN="$PWD/.build/debug/stomp-gateway" bash scripts/validate-deploy.sh
 
-log "swift test: brokers killed and restarted (one at a time)"
-STOMP_TEST_DISRUPTIVE=1 swift test --skip-build --filter Disruptive
+log "fuzzing: a short libFuzzer run of every target in Fuzz/ (the long runs: Fuzz/RESULTS.md)"
+bash scripts/fuzz.sh --seconds 10
+
+log "faults: RabbitMQ blackholed and SIGKILLed during fan-out and webhook delivery, gateway SIGKILLed under load"
+STOMP_GATEWAY_BIN="$PWD/.build/debug/stomp-gateway" bash tests/faults/run.sh
+
+log "swift test under ThreadSanitizer: brokers killed and restarted (one at a time)"
+STOMP_TEST_DISRUPTIVE=1 swift test --sanitize=thread --scratch-path .build-tsan --skip-build --filter Disruptive
 
 log "all tests passed"
