@@ -6,6 +6,8 @@
 #   scripts/fuzz.sh --seconds 15                 # every target, 15 s each
 #   scripts/fuzz.sh --runs 10000000 FuzzToken    # one target, 10 million executions
 #   scripts/fuzz.sh --seconds 600 --merge        # merge new inputs into Fuzz/Corpus
+#   scripts/fuzz.sh --debug --seconds 10         # debug build: builds in about half the
+#                                                # time, runs slower (the test command's smoke run)
 #
 # Prints per target: executions, exec/s, coverage (cov:), corpus size, crashes. Exits
 # non-zero on any crash (or failed check), saving the input under .build-fuzz-artifacts/.
@@ -13,7 +15,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 FUZZ="$ROOT/Fuzz"
-SCRATCH="${FUZZ_SCRATCH:-$FUZZ/.build-fuzz}"
+configuration=release
 ARTIFACTS="${FUZZ_ARTIFACTS:-$ROOT/.build-fuzz-artifacts}"
 ALL_TARGETS=(FuzzSTOMPParser FuzzSTOMPRoundTrip FuzzBrowserSTOMP FuzzSSEResume FuzzToken FuzzDestinationPattern)
 
@@ -28,13 +30,16 @@ while (($#)); do
         --runs) runs="$2"; shift 2 ;;
         --merge) merge=1; shift ;;
         --no-asan) sanitizers="fuzzer"; shift ;;
+        --debug) configuration=debug; shift ;;
         --build-only) seconds=0; runs=""; shift ;;
-        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
         Fuzz*) targets+=("$1"); shift ;;
         *) echo "unknown argument: $1" >&2; exit 2 ;;
     esac
 done
 [[ -z "$seconds" && -z "$runs" ]] && seconds=15
+if [[ "$configuration" == release ]]; then default_scratch="$FUZZ/.build-fuzz"; else default_scratch="$FUZZ/.build-fuzz-debug"; fi
+SCRATCH="${FUZZ_SCRATCH:-$default_scratch}"
 ((${#targets[@]})) || targets=("${ALL_TARGETS[@]}")
 
 dictionary() {
@@ -46,11 +51,11 @@ dictionary() {
     esac
 }
 
-echo "== building the fuzz targets (release, -sanitize=$sanitizers)"
+echo "== building the fuzz targets ($configuration, -sanitize=$sanitizers)"
 build_start=$(date +%s)
 # Only Swift code is instrumented (-Xswiftc); C dependencies (BoringSSL) are not.
-(cd "$FUZZ" && swift build -c release --scratch-path "$SCRATCH" -Xswiftc "-sanitize=$sanitizers" 2>&1 | grep -Ev '^\[[0-9]+/[0-9]+\]|ld.gold: warning' || true)
-bin="$SCRATCH/release"
+(cd "$FUZZ" && swift build -c "$configuration" --scratch-path "$SCRATCH" -Xswiftc "-sanitize=$sanitizers" 2>&1 | grep -Ev '^\[[0-9]+/[0-9]+\]|ld.gold: warning' || true)
+bin="$SCRATCH/$configuration"
 for target in "${targets[@]}"; do
     [[ -x "$bin/$target" ]] || { echo "build failed: $bin/$target missing" >&2; exit 1; }
 done

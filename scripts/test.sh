@@ -71,7 +71,7 @@ log "deploy/: every file with a validator here (docker-compose config, hadolint,
 STOMP_GATEWAY_BIN="$PWD/.build/debug/stomp-gateway" bash scripts/validate-deploy.sh
 
 log "fuzzing: a short libFuzzer run of every target in Fuzz/ (the long runs: Fuzz/RESULTS.md)"
-bash scripts/fuzz.sh --seconds 10
+bash scripts/fuzz.sh --debug --seconds 10
 
 log "faults: RabbitMQ blackholed and SIGKILLed during fan-out and webhook delivery, gateway SIGKILLed under load"
 STOMP_GATEWAY_BIN="$PWD/.build/debug/stomp-gateway" bash tests/faults/run.sh
