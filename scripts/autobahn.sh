@@ -150,7 +150,7 @@ log:
 YAML
 
 env_clean=()
-while IFS= read -r name; do env_clean+=(-u "$name"); done < <(env | sed -n 's/^\(STOMP_GATEWAY_[A-Za-z0-9_]*\)=.*/\1/p' | grep -v '^STOMP_GATEWAY_BIN$' || true)
+while IFS= read -r name; do env_clean+=(-u "$name"); done < <(env | sed -n 's/^\(STOMP_GATEWAY_[A-Za-z0-9_]*\)=.*/\1/p' || true)
 : >"$WORK/gateway.log"
 (cd "$WORK" && exec env "${env_clean[@]}" "$BIN" serve --config "$WORK/gateway.yaml" --http-host 127.0.0.1 --http-port 0 --broker-port 0) \
     >"$WORK/gateway.log" 2>&1 &
