@@ -16,6 +16,25 @@ cd "$(dirname "$0")/.."
 export BROKER_STATE_DIR="${BROKER_STATE_DIR:-/tmp/stomp-gateway-test-brokers}"
 log() { printf '\n==> %s\n' "$*"; }
 
+# Runs a command under ThreadSanitizer, keeping its output in test-results/, and, if
+# ThreadSanitizer reported anything, prints every report again at the end so that it
+# is in view (the test log above it runs to thousands of lines). Returns the command's
+# status: a report alone makes it non-zero. scripts/tsan-suppressions.txt lists the
+# reports that are not races, each with its reason; the matches are counted at exit.
+tsan_run() {
+    local name=$1 status=0
+    shift
+    mkdir -p test-results
+    TSAN_OPTIONS="suppressions=$PWD/scripts/tsan-suppressions.txt:print_suppressions=1${TSAN_OPTIONS:+:$TSAN_OPTIONS}" \
+        "$@" 2>&1 | tee "test-results/$name.log" || status=$?
+    if grep -q 'WARNING: ThreadSanitizer' "test-results/$name.log"; then
+        log "ThreadSanitizer reports in $name (whole log: test-results/$name.log)"
+        awk '/^WARNING: ThreadSanitizer/ { on = 1 } on { print } /^SUMMARY: ThreadSanitizer/ { on = 0; print "" }' \
+            "test-results/$name.log"
+    fi
+    return "$status"
+}
+
 log "installing test dependencies"
 bash scripts/brokers.sh install
 
@@ -48,7 +67,8 @@ log "swift test under ThreadSanitizer (embedded broker, RabbitMQ, ActiveMQ, stom
 # One test at a time: several suites check heart-beat timing in the hundreds of
 # milliseconds, which two cores shared by every suite at once cannot keep. A data race
 # report fails the run (ThreadSanitizer's exit code).
-swift test --sanitize=thread --scratch-path .build-tsan --skip-build --no-parallel --skip Disruptive
+tsan_run swift-test-tsan \
+    swift test --sanitize=thread --scratch-path .build-tsan --skip-build --no-parallel --skip Disruptive
 
 log "browser push: black-box tests (Python websockets, raw HTTP SSE, PyJWT, the C libwebsockets client) against the embedded broker and RabbitMQ"
 STOMP_GATEWAY_BIN="$PWD/.build/debug/stomp-gateway" bash tests/push/run.sh --maxfail=1000
@@ -77,6 +97,7 @@ log "faults: RabbitMQ blackholed and SIGKILLed during fan-out and webhook delive
 STOMP_GATEWAY_BIN="$PWD/.build/debug/stomp-gateway" bash tests/faults/run.sh
 
 log "swift test under ThreadSanitizer: brokers killed and restarted (one at a time)"
-STOMP_TEST_DISRUPTIVE=1 swift test --sanitize=thread --scratch-path .build-tsan --skip-build --filter Disruptive
+STOMP_TEST_DISRUPTIVE=1 tsan_run swift-test-tsan-disruptive \
+    swift test --sanitize=thread --scratch-path .build-tsan --skip-build --filter Disruptive
 
 log "all tests passed"
