@@ -43,26 +43,28 @@ final class InMemoryWebhookBroker: WebhookBroker, @unchecked Sendable {
 
     /// Publishes to `destination` (delivered at once if someone consumes it).
     func send(_ destination: String, body: String, headers: [(name: String, value: String)] = []) {
-        let deliver: (() -> Void)? = state.withLockedValue { state in
+        state.withLockedValue { state in
             state.nextID += 1
             var all = headers
             all.insert(("destination", destination), at: 0)
             let stored = Stored(headers: all, body: body, id: "m-\(state.nextID)")
             if let consumer = state.consumers[destination] {
-                return deliverLocked(&state, stored, destination, consumer)
+                deliverLocked(&state, stored, destination, consumer)
+            } else {
+                state.queues[destination, default: []].append(stored)
             }
-            state.queues[destination, default: []].append(stored)
-            return nil
         }
-        deliver?()
     }
 
+    /// Hands `stored` to `consumer`. Called with the lock held, so that messages reach the
+    /// stream in the order they are taken from the state (a message sent while a new
+    /// subscription's backlog is being handed over must not overtake it).
     private func deliverLocked(
         _ state: inout State,
         _ stored: Stored,
         _ destination: String,
         _ consumer: AsyncThrowingStream<WebhookInboundMessage, any Error>.Continuation
-    ) -> () -> Void {
+    ) {
         state.unacked[stored.id] = (destination, stored, state.generation)
         var headers = stored.headers
         headers.append(("message-id", stored.id))
@@ -71,17 +73,17 @@ final class InMemoryWebhookBroker: WebhookBroker, @unchecked Sendable {
             body: ByteBuffer(string: stored.body),
             handle: Handle(broker: self, id: stored.id, generation: state.generation)
         )
-        return { consumer.yield(message) }
+        consumer.yield(message)
     }
 
     func subscribe(to destination: String, durableName: String?, prefetch: Int, singleActiveConsumer: Bool) async throws -> WebhookSubscription {
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: WebhookInboundMessage.self, throwing: (any Error).self)
-        let deliveries = state.withLockedValue { state -> [() -> Void] in
+        state.withLockedValue { state in
             state.consumers[destination] = continuation
-            let pending = state.queues.removeValue(forKey: destination) ?? []
-            return pending.map { deliverLocked(&state, $0, destination, continuation) }
+            for stored in state.queues.removeValue(forKey: destination) ?? [] {
+                deliverLocked(&state, stored, destination, continuation)
+            }
         }
-        for deliver in deliveries { deliver() }
         return WebhookSubscription(messages: stream) { [weak self] in
             self?.unsubscribe(destination)
         }
@@ -102,21 +104,20 @@ final class InMemoryWebhookBroker: WebhookBroker, @unchecked Sendable {
 
     /// A lost connection: every unacknowledged message is delivered again, in order.
     func reconnect() {
-        let deliveries = state.withLockedValue { state -> [() -> Void] in
+        state.withLockedValue { state in
             state.generation += 1
             let returned = state.unacked.values.sorted { Int($0.stored.id.dropFirst(2))! < Int($1.stored.id.dropFirst(2))! }
             state.unacked = [:]
-            return returned.compactMap { entry in
+            for entry in returned {
                 var stored = entry.stored
                 stored.headers.append(("redelivered", "true"))
-                guard let consumer = state.consumers[entry.destination] else {
+                if let consumer = state.consumers[entry.destination] {
+                    deliverLocked(&state, stored, entry.destination, consumer)
+                } else {
                     state.queues[entry.destination, default: []].append(stored)
-                    return nil
                 }
-                return deliverLocked(&state, stored, entry.destination, consumer)
             }
         }
-        for deliver in deliveries { deliver() }
     }
 
     func publish(to destination: String, headers: [(name: String, value: String)], body: ByteBuffer) async throws {

@@ -1,6 +1,7 @@
 import GatewayCore
 import GatewayPush
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOEmbedded
 
@@ -45,6 +46,9 @@ struct FuzzVerifier: TokenVerifying {
 enum FuzzGateway {
     static let loop = NIOAsyncTestingEventLoop()
 
+    /// Inputs run so far.
+    static let inputs = Counter()
+
     static let server: PushServer = {
         var settings = PushSettings()
         settings.maxFrameBytes = 4096
@@ -65,4 +69,18 @@ enum FuzzGateway {
             logger: logger
         )
     }()
+}
+
+/// A count shared by the tasks that run the inputs.
+final class Counter: @unchecked Sendable {
+    private let lock = NIOLock()
+    private var value = 0
+
+    /// Adds `amount` and returns the new count.
+    func add(_ amount: Int) -> Int {
+        lock.withLock {
+            value += amount
+            return value
+        }
+    }
 }
