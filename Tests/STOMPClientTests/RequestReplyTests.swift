@@ -85,7 +85,7 @@ struct RequestReplyTests {
             var environment = ["STOMP_HOST": broker.url.host, "STOMP_PORT": String(broker.url.port), "STOMP_TIMEOUT": "30"]
             if let login = broker.url.login { environment["STOMP_LOGIN"] = login }
             if let passcode = broker.url.passcode { environment["STOMP_PASSCODE"] = passcode }
-            let ruby = Task.detached { try TestEnvironment.run("ruby", [script, queue, "3"], environment: environment) }
+            let ruby = Task { try await TestEnvironment.runInBackground("ruby", [script, queue, "3"], environment: environment) }
             let caller = try await broker.connectClient()
             let requestor = STOMPRequestor(client: caller)
             try await requestor.start()

@@ -64,13 +64,18 @@ public enum TestEnvironment {
         return (exitStatus, output)
     }
 
-    /// Runs a program on a dispatch thread, so a slow one (a broker restart) does not
-    /// hold one of the few threads of Swift's cooperative pool.
-    public static func runInBackground(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
+    /// Runs a program on a thread of its own, so a slow one (a broker restart, a ruby-stomp
+    /// service) does not hold one of the few threads of Swift's cooperative pool: with two
+    /// cores and tests run in parallel, two blocked threads stall every other test.
+    public static func runInBackground(
+        _ executable: String,
+        _ arguments: [String],
+        environment: [String: String] = [:]
+    ) async throws -> (status: Int32, output: String) {
         try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try run(executable, arguments) })
-            }
+            Thread {
+                continuation.resume(with: Result { try run(executable, arguments, environment: environment) })
+            }.start()
         }
     }
 
