@@ -309,7 +309,16 @@ final class PushHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 return
             }
         }
-        let heartbeatEvent = parameters.first(where: { $0.name == "heartbeat" })?.value == "event"
+        // How idle streams are kept alive: `: heartbeat` comments (the default) or
+        // `event: heartbeat`, which a page's EventSource listener can see.
+        let heartbeatEvent: Bool
+        switch parameters.first(where: { $0.name == "heartbeat" })?.value {
+        case nil, "", "comment": heartbeatEvent = false
+        case "event": heartbeatEvent = true
+        case .some:
+            respond(context: context, .error(.badRequest, "bad_request", "invalid heartbeat: expected comment or event"), keepAlive: false)
+            return
+        }
         let token = self.token(head, parameters, cookie: true)
         let authenticator = hub.authenticator
         timer?.cancel()

@@ -243,15 +243,11 @@ def test_sse_parameters_with_control_characters_are_refused(agw, results):
     s.close()
     assert code == 400 and json.loads(body)["error"] == "bad_request"
     outcome["last_event_id_raw_cr"] = f"{code}"
-    # ?heartbeat= with CR/LF: refused, or ignored — never reflected into the stream.
+    # ?heartbeat= with CR/LF: refused (only comment and event are valid), never reflected.
     c = SSEClient(agw, "/topic/public.abuse", path="/events?destination=/topic/public.abuse&heartbeat=event%0d%0aevent:%20forged").open()
     try:
-        if c.status == 200:
-            c.quiet_for(1.5)
-            assert all(e.type != "forged" for e in c.events), c.events
-            assert not any("forged" in t for _, t in c.comments)
-        else:
-            assert c.status == 400, c.status
+        assert c.status == 400, c.status
+        assert b"forged" not in c.body, c.body
         outcome["heartbeat_crlf"] = str(c.status)
     finally:
         c.close()

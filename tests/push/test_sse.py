@@ -118,6 +118,9 @@ def test_bad_requests_are_400(embedded_gateway, sse):
     _error_json(sse(d, token=tok, since="not a position!"), 400)
     _error_json(sse(d, token=tok, last_event_id="bogus-x"), 400)
     _error_json(sse(d, token=tok, since="abc-12,def-3"), 400)  # two positions for one destination
+    # ?heartbeat= other than comment or event, named in the message
+    body = _error_json(sse(d, token=tok, path=f"/events?destination={d}&heartbeat=evnt&access_token={tok}"), 400)
+    assert "heartbeat" in body["message"], body
     # too many destinations (http.max_subscriptions_per_connection default 100)
     many = [f"/topic/orders.{uid()}.{i}" for i in range(101)]
     _error_json(sse(many, token=tok), 400)
