@@ -18,17 +18,27 @@ public struct STOMPHeartBeat: Sendable, Hashable, CustomStringConvertible {
     /// Milliseconds between beats this side wants to receive; 0 for none.
     public var incoming: Int
 
-    /// Creates a heart-beat setting; negative values are treated as 0.
+    /// The longest interval kept, in milliseconds (`Int32.max`, about 24.8 days): a
+    /// larger value, from a configuration or a peer's header, is treated as this one.
+    ///
+    /// The bound keeps every interval convertible to nanoseconds, doubled and scaled by
+    /// a tolerance without overflow; a peer's `heart-beat:0,10000000000000000` once
+    /// trapped the gateway's negotiation (found by FuzzBrowserSTOMP).
+    public static let maximumMilliseconds = Int(Int32.max)
+
+    /// Creates a heart-beat setting; negative values are treated as 0 and values above
+    /// ``maximumMilliseconds`` as ``maximumMilliseconds``.
     public init(outgoing: Int, incoming: Int) {
-        self.outgoing = max(0, outgoing)
-        self.incoming = max(0, incoming)
+        self.outgoing = min(max(0, outgoing), Self.maximumMilliseconds)
+        self.incoming = min(max(0, incoming), Self.maximumMilliseconds)
     }
 
     /// No heart-beats either way (`0,0`), which is also what a missing header means.
     public static let none = STOMPHeartBeat(outgoing: 0, incoming: 0)
 
     /// Parses `"cx,cy"`, two decimal numbers (spaces around each tolerated, no sign);
-    /// returns `nil` for anything else.
+    /// returns `nil` for anything else. A number above ``maximumMilliseconds``, however
+    /// many digits it has, is read as ``maximumMilliseconds``.
     public init?(headerValue: String) {
         let parts = headerValue.split(separator: ",", omittingEmptySubsequences: false)
         guard parts.count == 2,
@@ -42,7 +52,11 @@ public struct STOMPHeartBeat: Sendable, Hashable, CustomStringConvertible {
     private static func milliseconds(_ part: Substring) -> Int? {
         let digits = part.trimmingSpaces()
         guard !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
-        return Int(digits)
+        var value = 0
+        for digit in digits.utf8 {
+            value = min(value * 10 + Int(digit - UInt8(ascii: "0")), maximumMilliseconds)
+        }
+        return value
     }
 
     /// The header value, `"cx,cy"`.

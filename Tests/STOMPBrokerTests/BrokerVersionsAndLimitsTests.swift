@@ -137,6 +137,22 @@ struct BrokerVersionsAndLimitsTests {
         }
     }
 
+    @Test("a heart-beat header with huge values is read as the longest interval, not a crash")
+    func hugeHeartBeatIsClamped() async throws {
+        var configuration = EmbeddedBrokerConfiguration.forTests
+        configuration.heartBeat = STOMPHeartBeat(outgoing: 200, incoming: 200)
+        try await withEmbeddedBroker(configuration) { _, port in
+            let client = try await WireConnection.open(port: port)
+            try await client.write(connectFrame(headers: [("heart-beat", "9223372036854775807,99999999999999999999")]))
+            let connected = try #require(await client.nextFrame())
+            #expect(connected.command == .connected)
+            // Both intervals are the longest kept: no beats, no timeout, for now.
+            #expect(await !client.waitForClose(timeout: .milliseconds(600)))
+            await client.close()
+            try await expectBrokerStillServes(port: port)
+        }
+    }
+
     @Test("a client that sends heart-beats, or negotiated none, stays connected")
     func livelyClientsStay() async throws {
         // The broker hears from the beating client every 100 ms and would drop it after

@@ -99,11 +99,34 @@ struct HeartBeatTests {
         "invalid header values are refused",
         arguments: [
             "", ",", "1", "1,", ",1", "1,2,3", "a,b", "1;2", "1.5,2", "-1,0", "0,-1", "+5,0", "0,+5", "-0,0",
-            "1 0,0", "0x10,0", "99999999999999999999,0", "\u{661},0",
+            "1 0,0", "0x10,0", "\u{661},0",
         ]
     )
     func invalid(value: String) {
         #expect(STOMPHeartBeat(headerValue: value) == nil)
+    }
+
+    @Test(
+        "values above the maximum are read as the maximum, so no interval overflows",
+        arguments: [
+            ("1000,10033333333333330", 1_000, STOMPHeartBeat.maximumMilliseconds),
+            ("99999999999999999999,0", STOMPHeartBeat.maximumMilliseconds, 0),
+            ("2147483647,2147483648", STOMPHeartBeat.maximumMilliseconds, STOMPHeartBeat.maximumMilliseconds),
+            ("9223372036854775807,9223372036854775808", STOMPHeartBeat.maximumMilliseconds, STOMPHeartBeat.maximumMilliseconds),
+            ("00000000000000000000000000000005,0", 5, 0),
+        ]
+    )
+    func clamped(value: String, outgoing: Int, incoming: Int) throws {
+        let heartBeat = try #require(STOMPHeartBeat(headerValue: value))
+        #expect(heartBeat.outgoing == outgoing)
+        #expect(heartBeat.incoming == incoming)
+        let local = STOMPHeartBeat(outgoing: Int.max, incoming: 1)
+        #expect(local.outgoing == STOMPHeartBeat.maximumMilliseconds)
+        let intervals = STOMPHeartBeat.negotiate(local: local, remote: heartBeat)
+        // What the heart-beat handlers do with an interval: nanoseconds, doubled.
+        for interval in [intervals.send, intervals.receive].compactMap({ $0 }) {
+            #expect(Int64(interval).multipliedReportingOverflow(by: 2_000_000).overflow == false)
+        }
     }
 
     @Test("format: the header value is cx,cy and parses back")
