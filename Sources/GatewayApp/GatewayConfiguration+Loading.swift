@@ -103,14 +103,20 @@ extension GatewayConfiguration {
             values.report(.httpTLSCertificateFile, "http.tls_certificate_file and http.tls_key_file go together (set both for HTTPS/WSS)")
         }
         configuration.push.sseHeartbeatSeconds = await values.seconds(.sseHeartbeatSeconds, default: push.sseHeartbeatSeconds)
-        configuration.push.sseRetryMilliseconds = await values.count(.sseRetryMilliseconds, default: push.sseRetryMilliseconds)
+        configuration.push.sseRetryMilliseconds = await values.count(
+            .sseRetryMilliseconds,
+            default: push.sseRetryMilliseconds,
+            maximum: GatewayConfigurationValues.maximumMilliseconds
+        )
         configuration.push.stompHeartbeatSendMilliseconds = await values.nonNegative(
             .stompHeartbeatSendMilliseconds,
-            default: push.stompHeartbeatSendMilliseconds
+            default: push.stompHeartbeatSendMilliseconds,
+            maximum: GatewayConfigurationValues.maximumMilliseconds
         )
         configuration.push.stompHeartbeatReceiveMilliseconds = await values.nonNegative(
             .stompHeartbeatReceiveMilliseconds,
-            default: push.stompHeartbeatReceiveMilliseconds
+            default: push.stompHeartbeatReceiveMilliseconds,
+            maximum: GatewayConfigurationValues.maximumMilliseconds
         )
         configuration.push.historyMaxMessages = await values.count(.historyMaxMessages, default: push.historyMaxMessages)
         configuration.push.historyMaxBytes = await values.byteCount(.historyMaxBytes, default: push.historyMaxBytes)
@@ -182,7 +188,8 @@ extension GatewayConfiguration {
         configuration.broker.virtualHost = await values.text(.brokerVirtualHost)
         configuration.broker.heartbeatMilliseconds = await values.nonNegative(
             .brokerHeartbeatMilliseconds,
-            default: defaults.broker.heartbeatMilliseconds
+            default: defaults.broker.heartbeatMilliseconds,
+            maximum: GatewayConfigurationValues.maximumMilliseconds
         )
 
         configuration.embedded.host = await values.host(.embeddedHost, default: defaults.embedded.host)

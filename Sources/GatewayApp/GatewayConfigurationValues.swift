@@ -82,14 +82,19 @@ struct GatewayConfigurationValues {
     }
 
     /// A whole number of at least 1.
-    mutating func count(_ key: GatewayConfigurationKey, default defaultValue: Int) async -> Int {
+    mutating func count(_ key: GatewayConfigurationKey, default defaultValue: Int, maximum: Int = .max) async -> Int {
         guard let text = await text(key) else { return defaultValue }
-        guard let value = Self.integer(text), value >= 1 else {
-            report(key, "'\(text)' is not a positive whole number (expected 1 or more, e.g. \(defaultValue))")
+        guard let value = Self.integer(text), value >= 1, value <= maximum else {
+            let range = maximum == .max ? "1 or more" : "1 to \(maximum)"
+            report(key, "'\(text)' is not a positive whole number (expected \(range), e.g. \(defaultValue))")
             return defaultValue
         }
         return value
     }
+
+    /// The longest interval a `…_ms` setting takes: `Int32.max` ms (about 24.8 days), the
+    /// bound of STOMP heart-beat values, so that no interval overflows in nanoseconds.
+    static let maximumMilliseconds = Int(Int32.max)
 
     /// A number of bytes of at least 1, optionally with a `KiB`, `MiB` or `GiB` suffix.
     mutating func byteCount(_ key: GatewayConfigurationKey, default defaultValue: Int) async -> Int {
@@ -193,18 +198,23 @@ struct GatewayConfigurationValues {
     /// A number of seconds greater than 0 (fractions allowed).
     mutating func seconds(_ key: GatewayConfigurationKey, default defaultValue: Double) async -> Double {
         guard let text = await text(key) else { return defaultValue }
-        guard let value = Double(text.trimmingCharacters(in: .whitespaces)), value > 0, value.isFinite else {
-            report(key, "'\(text)' is not a number of seconds (expected more than 0, e.g. \(defaultValue))")
+        guard let value = Double(text.trimmingCharacters(in: .whitespaces)), value > 0, value <= Self.maximumSeconds else {
+            report(key, "'\(text)' is not a number of seconds (expected more than 0 and at most 31536000, a year; e.g. \(defaultValue))")
             return defaultValue
         }
         return value
     }
 
+    /// The longest duration a `…_seconds` setting takes: a year, so that every
+    /// duration converts to nanoseconds (and twice that) without overflow.
+    static let maximumSeconds = 31_536_000.0
+
     /// A whole number of 0 or more.
-    mutating func nonNegative(_ key: GatewayConfigurationKey, default defaultValue: Int) async -> Int {
+    mutating func nonNegative(_ key: GatewayConfigurationKey, default defaultValue: Int, maximum: Int = .max) async -> Int {
         guard let text = await text(key) else { return defaultValue }
-        guard let value = Self.integer(text), value >= 0 else {
-            report(key, "'\(text)' is not a whole number of 0 or more (e.g. \(defaultValue))")
+        guard let value = Self.integer(text), value >= 0, value <= maximum else {
+            let range = maximum == .max ? "0 or more" : "0 to \(maximum)"
+            report(key, "'\(text)' is not a whole number of \(range) (e.g. \(defaultValue))")
             return defaultValue
         }
         return value

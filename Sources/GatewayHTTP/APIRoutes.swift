@@ -203,12 +203,21 @@ public enum APIRoutes {
         }
         var timeout: Duration?
         if let seconds = object["timeout"] {
-            guard let number = seconds as? NSNumber, number.doubleValue > 0, number.doubleValue.isFinite else {
-                throw Failure(status: .badRequest, code: "bad_request", message: "\(field)timeout must be a number of seconds greater than 0")
-            }
-            timeout = min(.milliseconds(Int64(number.doubleValue * 1000)), settings.maxTimeout)
+            timeout = try Self.timeout(seconds, field: "\(field)timeout", settings: settings)
         }
         return Outgoing(destination: destination, body: body, headers: headers, timeout: timeout, defaultValue: object["default"])
+    }
+
+    /// A request's `timeout` (seconds, a JSON number greater than 0), at most
+    /// `settings.maxTimeout`. The bound is applied before the conversion, so that a
+    /// `1e300` is the maximum rather than an overflow (which trapped the process).
+    static func timeout(_ value: Any, field: String, settings: Settings) throws -> Duration {
+        guard let number = value as? NSNumber, number.doubleValue > 0, number.doubleValue.isFinite else {
+            throw Failure(status: .badRequest, code: "bad_request", message: "\(field) must be a number of seconds greater than 0")
+        }
+        let (seconds, attoseconds) = settings.maxTimeout.components
+        let maximum = Double(seconds) + Double(attoseconds) / 1e18
+        return number.doubleValue >= maximum ? settings.maxTimeout : .milliseconds(Int64((number.doubleValue * 1000).rounded(.up)))
     }
 
     // MARK: Access
@@ -292,10 +301,7 @@ public enum APIRoutes {
         }
         var overall = settings.defaultTimeout
         if let seconds = object["timeout"] {
-            guard let number = seconds as? NSNumber, number.doubleValue > 0, number.doubleValue.isFinite else {
-                throw Failure(status: .badRequest, code: "bad_request", message: "timeout must be a number of seconds greater than 0")
-            }
-            overall = min(.milliseconds(Int64(number.doubleValue * 1000)), settings.maxTimeout)
+            overall = try Self.timeout(seconds, field: "timeout", settings: settings)
         }
         try await authorize(request, destinations: messages.map(\.destination), settings: settings)
         let started = ContinuousClock.now

@@ -156,11 +156,13 @@ final class STOMPWebSocketHandler: PushConnection, ChannelInboundHandler, Remova
         }
         version = chosen
         parser.version = chosen
+        // Both sides' values are at most STOMPHeartBeat.maximumMilliseconds, so the
+        // nanoseconds below (and twice them) cannot overflow.
         let remote = frame.headers[STOMPHeaderName.heartBeat].flatMap(STOMPHeartBeat.init(headerValue:)) ?? .none
-        let sx = hub.settings.stompHeartbeatSendMilliseconds
-        let sy = hub.settings.stompHeartbeatReceiveMilliseconds
-        sendEvery = sx > 0 && remote.incoming > 0 ? Int64(max(sx, remote.incoming)) * 1_000_000 : 0
-        expectEvery = sy > 0 && remote.outgoing > 0 ? Int64(max(sy, remote.outgoing)) * 1_000_000 : 0
+        let local = STOMPHeartBeat(outgoing: hub.settings.stompHeartbeatSendMilliseconds, incoming: hub.settings.stompHeartbeatReceiveMilliseconds)
+        let intervals = STOMPHeartBeat.negotiate(local: local, remote: remote)
+        sendEvery = Int64(intervals.send ?? 0) * 1_000_000
+        expectEvery = Int64(intervals.receive ?? 0) * 1_000_000
         // A passcode that is not JWT-shaped (`guest`, from a client written for a
         // broker) is not a token: the connection gets the public grants.
         let token =
@@ -178,7 +180,7 @@ final class STOMPWebSocketHandler: PushConnection, ChannelInboundHandler, Remova
                 phase = .connected
                 var headers: STOMPHeaders = [
                     STOMPHeaderName.version: version.rawValue,
-                    STOMPHeaderName.heartBeat: "\(sx),\(sy)",
+                    STOMPHeaderName.heartBeat: local.headerValue,
                     STOMPHeaderName.server: "stomp-gateway/1",
                     STOMPHeaderName.session: hub.epoch + "-" + String(UInt(bitPattern: ObjectIdentifier(self).hashValue), radix: 36),
                 ]

@@ -46,6 +46,7 @@ public struct WebhookEndpointSettings: Sendable, Equatable {
             throw WebhookConfigurationError("at least one signing secret is required (secrets: [whsec_...] or secrets_env)")
         }
         guard timeout > .zero else { throw WebhookConfigurationError("timeout_ms must be positive") }
+        guard timeout <= WebhookRetryPolicy.longest else { throw WebhookConfigurationError("timeout_ms must be at most 31536000000 (a year)") }
         guard (1...1024).contains(maxConcurrency) else { throw WebhookConfigurationError("max_concurrency must be 1 to 1024") }
         if let orderingKey, orderingKey.isEmpty { throw WebhookConfigurationError("ordering_key must name a message header") }
         try retry.validate()

@@ -46,7 +46,8 @@ public enum WebhookOutcome: Sendable, Equatable {
         formatter.timeZone = TimeZone(identifier: "GMT")
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
         guard let date = formatter.date(from: value) else { return nil }
-        return .milliseconds(max(0, Int64(date.timeIntervalSince(now) * 1000)))
+        // A date centuries ahead is no reason to overflow: the policy caps the wait anyway.
+        return .milliseconds(Int64(min(max(0, date.timeIntervalSince(now)), 1e12) * 1000))
     }
 }
 

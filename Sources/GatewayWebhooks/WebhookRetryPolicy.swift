@@ -41,7 +41,16 @@ public struct WebhookRetryPolicy: Sendable, Equatable {
         guard initialDelay > .zero else { throw WebhookConfigurationError("initial_delay_ms must be positive") }
         guard maxDelay >= initialDelay else { throw WebhookConfigurationError("max_delay_ms must not be below initial_delay_ms") }
         guard maxAge > .zero else { throw WebhookConfigurationError("max_age_seconds must be positive") }
+        guard maxDelay <= Self.longest else { throw WebhookConfigurationError("max_delay_ms must be at most 31536000000 (a year)") }
+        guard maxAge <= Self.longest else { throw WebhookConfigurationError("max_age_seconds must be at most 31536000 (a year)") }
+        guard maxRetryAfter >= .zero, maxRetryAfter <= Self.longest else {
+            throw WebhookConfigurationError("max_retry_after_seconds must be 0 to 31536000 (a year)")
+        }
     }
+
+    /// The longest duration a webhook setting takes (a year), so that every delay and
+    /// timeout converts to nanoseconds without overflow.
+    public static let longest = Duration.seconds(31_536_000)
 
     /// The upper bound of the delay after failed attempt `attempt` (1-based).
     public func backoffCeiling(afterAttempt attempt: Int) -> Duration {

@@ -34,6 +34,12 @@ struct ConfigurationValidationTests {
             value: "verbose",
             expected: "'verbose' is not a log level (expected one of trace, debug, info, notice, warning, error, critical)"
         ),
+        .init(key: .sseHeartbeatSeconds, value: "1e300", expected: "'1e300' is not a number of seconds (expected more than 0 and at most 31536000"),
+        .init(key: .historyMaxAgeSeconds, value: "inf", expected: "'inf' is not a number of seconds"),
+        .init(key: .httpIdleTimeoutSeconds, value: "0", expected: "'0' is not a number of seconds"),
+        .init(key: .sseRetryMilliseconds, value: "9223372036854775807", expected: "is not a positive whole number (expected 1 to 2147483647"),
+        .init(key: .stompHeartbeatSendMilliseconds, value: "2147483648", expected: "is not a whole number of 0 to 2147483647"),
+        .init(key: .brokerHeartbeatMilliseconds, value: "-1", expected: "'-1' is not a whole number of 0 to 2147483647"),
         .init(key: .brokerURLs, value: "http://broker:61613", expected: "'http://broker:61613' is not a broker URL: unknown scheme 'http'"),
         .init(key: .brokerURLs, value: "stomp://broker:port", expected: "is not a broker URL: invalid port 'port'"),
     ]

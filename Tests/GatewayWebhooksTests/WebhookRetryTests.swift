@@ -35,7 +35,24 @@ struct WebhookRetryTests {
         #expect(throws: WebhookConfigurationError.self) {
             try WebhookRetryPolicy(initialDelay: .seconds(5), maxDelay: .seconds(1)).validate()
         }
+        // Longer than a year: refused, so no delay overflows its conversion to nanoseconds.
+        #expect(throws: WebhookConfigurationError.self) {
+            try WebhookRetryPolicy(maxDelay: .milliseconds(Int.max)).validate()
+        }
+        #expect(throws: WebhookConfigurationError.self) { try WebhookRetryPolicy(maxAge: .seconds(Int.max)).validate() }
+        #expect(throws: WebhookConfigurationError.self) { try WebhookRetryPolicy(maxRetryAfter: .seconds(Int.max)).validate() }
+        #expect(throws: Never.self) { try WebhookRetryPolicy(maxDelay: WebhookRetryPolicy.longest).validate() }
     }
+
+    @Test func aRetryAfterDateCenturiesAheadIsNoOverflow() {
+        let now = Date(timeIntervalSince1970: 1_700_000_000)
+        let far = WebhookOutcome.retryAfter("Fri, 31 Dec 9999 23:59:59 GMT", now: now)
+        #expect(far != nil && far! > .seconds(86_400 * 365 * 1000))
+        #expect(WebhookOutcome.retryAfter("9223372036854775807", now: now) == .seconds(Int.max))
+        #expect(WebhookRetryPolicy().delay(afterAttempt: 1, retryAfter: far, using: &Self.generator) == WebhookRetryPolicy().maxRetryAfter)
+    }
+
+    nonisolated(unsafe) static var generator = SystemRandomNumberGenerator()
 
     @Test(arguments: [
         (200, "delivered"), (204, "delivered"), (299, "delivered"), (410, "gone"), (429, "http_429"), (502, "http_unavailable"),

@@ -157,6 +157,32 @@ def test_gather_from_three_with_a_deadline(api_gateway):
             r.close()
 
 
+@pytest.mark.parametrize("timeout", [1e300, 1e16, 9.3e15, 1.7976931348623157e308])
+def test_a_huge_timeout_is_the_maximum_not_a_crash(api_gateway, timeout):
+    """`"timeout": 1e300` overflowed the conversion to milliseconds and stopped the
+    process, before the request was even authorized. Now it is `api.max_timeout`."""
+    gw = api_gateway
+    status, answer = post(gw, "/api/request", {"destination": "/queue/a", "timeout": timeout}, {})
+    assert status == 401, answer
+    queue = f"/queue/huge.{uid()}"
+    responder = Responder(gw, queue, "huge")
+    try:
+        status, answer = post(gw, "/api/request", {"destination": queue, "body": "hi", "timeout": timeout}, {"X-API-Key": KEY})
+        assert status == 200, answer
+        assert json.loads(answer["body"])["answer"] == "huge"
+        status, answer = post(
+            gw,
+            "/api/gather",
+            {"timeout": timeout, "requests": [{"destination": queue, "body": "g", "timeout": timeout}]},
+            {"X-API-Key": KEY},
+        )
+        assert status == 200, answer
+        assert [r["status"] for r in answer["results"]] == ["ok"], answer
+    finally:
+        responder.close()
+    assert gw.proc.poll() is None, "the gateway exited"
+
+
 @pytest.mark.parametrize(
     "body,headers,status,code",
     [
