@@ -187,6 +187,31 @@ def test_a_huge_timeout_is_the_maximum_not_a_crash(api_gateway, timeout):
 
 
 @pytest.mark.parametrize(
+    "path,raw",
+    [
+        ("/api/publish", "[" * 900_000),
+        ("/api/publish", '{"destination":"/queue/a","body":' + "[" * 100_000 + "]" * 100_000 + "}"),
+        ("/api/publish", '{"destination":"/queue/a","body":1e400}'),
+        ("/api/publish", '{"destination":"/queue/a","headers":{"x":1e400}}'),
+        ("/api/publish", '{"destination":"/queue/a","body":"\\ud800"}'),
+        ("/api/request", '{"destination":"/queue/a","timeout":-1e400}'),
+        ("/api/request", '{"destination":"/queue/a","timeout":"1e300"}'),
+        ("/api/gather", '{"requests":[{"destination":"/queue/a","timeout":0}]}'),
+        ("/api/gather", '{"requests":[],"timeout":NaN}'),
+    ],
+    ids=[
+        "array-nesting-900k", "body-nesting-100k", "body-1e400", "header-1e400", "lone-surrogate", "timeout-minus-1e400",
+        "timeout-as-string", "gather-timeout-0", "gather-timeout-NaN",
+    ],
+)
+def test_hostile_json_gets_a_400_and_the_gateway_stays_up(api_gateway, path, raw):
+    status, answer = post(api_gateway, path, raw, {"X-API-Key": KEY})
+    assert status == 400, answer
+    assert answer["error"] == "bad_request" and answer["message"], answer
+    assert api_gateway.proc.poll() is None, "the gateway exited"
+
+
+@pytest.mark.parametrize(
     "body,headers,status,code",
     [
         ({"destination": "orders", "body": "x"}, {"X-API-Key": KEY}, 400, "bad_destination"),
