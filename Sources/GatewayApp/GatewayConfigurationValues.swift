@@ -2,6 +2,7 @@ import Configuration
 import Foundation
 import GatewayCore
 import STOMPClient
+import STOMPCore
 
 /// Reads each setting through a `ConfigReader` (environment, then file) and checks it,
 /// collecting one issue per wrong value instead of stopping at the first. A wrong value
@@ -92,9 +93,9 @@ struct GatewayConfigurationValues {
         return value
     }
 
-    /// The longest interval a `…_ms` setting takes: `Int32.max` ms (about 24.8 days), the
-    /// bound of STOMP heart-beat values, so that no interval overflows in nanoseconds.
-    static let maximumMilliseconds = Int(Int32.max)
+    /// The longest interval a `…_ms` setting takes: the bound of STOMP heart-beat values
+    /// (`Int32.max` ms, about 24.8 days), so that no interval overflows in nanoseconds.
+    static let maximumMilliseconds = STOMPHeartBeat.maximumMilliseconds
 
     /// A number of bytes of at least 1, optionally with a `KiB`, `MiB` or `GiB` suffix.
     mutating func byteCount(_ key: GatewayConfigurationKey, default defaultValue: Int) async -> Int {
