@@ -8,6 +8,9 @@
 #   scripts/fuzz.sh --seconds 600 --merge        # merge new inputs into Fuzz/Corpus
 #   scripts/fuzz.sh --debug --seconds 10         # debug build: builds in about half the
 #                                                # time, runs slower (the test command's smoke run)
+#   scripts/fuzz.sh --jobs 2 --runs 10000000 FuzzBrowserSTOMP
+#                                                # one campaign on two cores (libFuzzer -fork=2:
+#                                                # workers share one corpus; executions are summed)
 #
 # Prints per target: executions, exec/s, coverage (cov:), corpus size, crashes. Exits
 # non-zero on any crash (or failed check), saving the input under .build-fuzz-artifacts/.
@@ -22,6 +25,7 @@ ALL_TARGETS=(FuzzSTOMPParser FuzzSTOMPRoundTrip FuzzBrowserSTOMP FuzzSSEResume F
 seconds=""
 runs=""
 merge=0
+jobs=1
 sanitizers="fuzzer,address"
 targets=()
 while (($#)); do
@@ -32,7 +36,8 @@ while (($#)); do
         --no-asan) sanitizers="fuzzer"; shift ;;
         --debug) configuration=debug; shift ;;
         --build-only) seconds=0; runs=""; shift ;;
-        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+        --jobs) jobs="$2"; shift 2 ;;
+        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
         Fuzz*) targets+=("$1"); shift ;;
         *) echo "unknown argument: $1" >&2; exit 2 ;;
     esac
@@ -79,6 +84,7 @@ for target in "${targets[@]}"; do
     args=(-print_final_stats=1 -detect_leaks=0 -max_len=4096 -rss_limit_mb=3072 -timeout=25
         "-artifact_prefix=$ARTIFACTS/$target-" "-dict=$(dictionary "$target")")
     if [[ -n "$runs" ]]; then args+=("-runs=$runs"); else args+=("-max_total_time=$seconds"); fi
+    ((jobs > 1)) && args+=("-fork=$jobs")
     log="$work/$target.log"
     start=$(date +%s)
     set +e
@@ -86,10 +92,16 @@ for target in "${targets[@]}"; do
     status=$?
     set -e
     elapsed=$(($(date +%s) - start))
-    executions=$(grep -aEo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$' | tail -1 || true)
-    persecond=$(grep -aEo 'stat::average_exec_per_sec: *[0-9]+' "$log" | grep -Eo '[0-9]+$' | tail -1 || true)
+    if ((jobs > 1)); then
+        # Fork mode: the parent's status lines ("#N: cov: … exec/s: …") count every worker.
+        executions=$(grep -aEo '^#[0-9]+: cov:' "$log" | tail -1 | grep -Eo '[0-9]+' || true)
+        persecond=$(grep -aEo '^#[0-9]+: cov:.* exec/s: [0-9]+' "$log" | tail -1 | grep -Eo '[0-9]+$' || true)
+    else
+        executions=$(grep -aEo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$' | tail -1 || true)
+        persecond=$(grep -aEo 'stat::average_exec_per_sec: *[0-9]+' "$log" | grep -Eo '[0-9]+$' | tail -1 || true)
+    fi
     coverage=$(grep -aEo 'cov: [0-9]+' "$log" | tail -1 | grep -Eo '[0-9]+' || true)
-    size=$(grep -aEo 'corp: [0-9]+/[0-9]+[a-zA-Z]*' "$log" | tail -1 | sed 's/corp: //' || true)
+    size=$(grep -aEo 'corp: [0-9]+(/[0-9]+[a-zA-Z]*)?' "$log" | tail -1 | sed 's/corp: //' || true)
     result=ok
     if ((status != 0)); then
         result="CRASH (exit $status)"

@@ -99,6 +99,39 @@ struct JWTTokenVerifierTests {
         await expectRefused(verifier, String(repeating: "a", count: 20_000), containing: "not a JWT")
     }
 
+    /// Tokens are bearer credentials: a refusal (sent to the browser, logged) never
+    /// repeats the token or its signature. The verifier's own texts hold no "." either,
+    /// which FuzzToken relies on to tell an echoed JWT-shaped token from a piece of those
+    /// texts the fuzzer offered as a token.
+    @Test func refusalsNeverEchoTheToken() async throws {
+        let verifier = try await hmacVerifier(audience: "shop", issuer: "billing")
+        let header = Self.base64URL(#"{"alg":"none","typ":"JWT"}"#)
+        let payload = Self.base64URL(#"{"exp":\#(Int(now) + 60)}"#)
+        let tokens = [
+            "not-a-token-but-long-enough",
+            "abcdefghijklmnop.qrstuvwxyz.0123456789",
+            "\(header).\(payload).signature-that-is-long",
+            try await mint(GatewayClaims(exp: now + 60), secret: Array("another-secret-that-is-long-enough-32b".utf8)),
+            try await mint(GatewayClaims(exp: nil, subscribe: ["/topic/a"])),
+            try await mint(GatewayClaims(exp: now - 5)),
+            try await mint(GatewayClaims(exp: now + 60, nbf: now + 30)),
+            try await mint(GatewayClaims(exp: now + 60, aud: ["other"])),
+            try await mint(GatewayClaims(exp: now + 60, aud: ["shop"], subscribe: ["/topic/**/x"])),
+            try await mint(GatewayClaims(exp: now + 60, aud: ["shop"], iss: "other")),
+        ]
+        for token in tokens {
+            do {
+                _ = try await verifier.verify(token, now: now)
+                Issue.record("accepted \(token)")
+            } catch {
+                let signature = String(token.split(separator: ".", omittingEmptySubsequences: false).last ?? "")
+                #expect(!error.message.contains(token), "\(error.message)")
+                #expect(signature.count < 8 || !error.message.contains(signature), "\(error.message)")
+                #expect(!error.message.contains("."), "\(error.message)")
+            }
+        }
+    }
+
     @Test func invalidGrantPatternIsRefused() async throws {
         let verifier = try await hmacVerifier()
         await expectRefused(verifier, try await mint(GatewayClaims(exp: now + 60, subscribe: ["/topic/**/x"])), containing: "invalid pattern")
