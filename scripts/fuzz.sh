@@ -95,7 +95,9 @@ for target in "${targets[@]}"; do
     if ((jobs > 1)); then
         # Fork mode: the parent's status lines ("#N: cov: … exec/s: …") count every worker.
         executions=$(grep -aEo '^#[0-9]+: cov:' "$log" | tail -1 | grep -Eo '[0-9]+' || true)
-        persecond=$(grep -aEo '^#[0-9]+: cov:.* exec/s: [0-9]+' "$log" | tail -1 | grep -Eo '[0-9]+$' || true)
+        # (its exec/s is the last job's; the campaign's average is executions / time)
+        persecond=""
+        [[ -n "$executions" ]] && persecond=$((executions / (elapsed > 0 ? elapsed : 1)))
     else
         executions=$(grep -aEo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$' | tail -1 || true)
         persecond=$(grep -aEo 'stat::average_exec_per_sec: *[0-9]+' "$log" | grep -Eo '[0-9]+$' | tail -1 || true)
