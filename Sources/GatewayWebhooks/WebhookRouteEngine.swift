@@ -61,6 +61,9 @@ public actor WebhookRouteEngine {
         var laneKeys: [String: OrderedLanes<UInt64>.Key] = [:]
         var abandoned = false
         var replay: Int?
+        /// Its ACK has been sent: the broker counts it as acknowledged (RabbitMQ hands over
+        /// the next message at once), though its lanes stay held until the ACK is confirmed.
+        var acknowledging = false
     }
 
     struct Replay {
@@ -444,6 +447,8 @@ public actor WebhookRouteEngine {
             complete(recordID)
             return
         }
+        record.acknowledging = true
+        records[recordID] = record
         let handle = record.message.handle
         let logger = logger
         let metrics = routeMetrics
@@ -507,7 +512,7 @@ public actor WebhookRouteEngine {
             source: settings.source,
             deadLetter: settings.deadLetter,
             subscribed: subscribed,
-            unacknowledged: records.count,
+            unacknowledged: records.values.count { !$0.acknowledging },
             filtered: filteredCount,
             endpoints: endpointOrder.compactMap { name in
                 guard let state = endpoints[name] else { return nil }

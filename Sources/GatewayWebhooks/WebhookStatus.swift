@@ -8,7 +8,8 @@ public struct WebhookRouteStatus: Sendable, Codable, Equatable {
     public var deadLetter: String
     /// Whether the source subscription is active.
     public var subscribed: Bool
-    /// Messages taken from the broker and not yet acknowledged.
+    /// Messages taken from the broker whose ACK has not been sent yet (at most the
+    /// route's `prefetch`).
     public var unacknowledged: Int
     /// Messages skipped by the selector since start.
     public var filtered: Int
